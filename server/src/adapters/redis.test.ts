@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adapterContract } from './contract.suite.ts';
+import { createRedisAdapters } from './redis/index.ts';
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const runPrefix = `${process.env.REDIS_PREFIX ?? 'test:'}${randomBytes(6).toString('hex')}:`;
+
+async function reachable(): Promise<boolean> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+  });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    await probe.ping();
+    await probe.quit();
+    return true;
+  } catch {
+    probe.disconnect();
+    return false;
+  }
+}
+
+/** Deletes only this prefix's keys: the Redis is shared, so never FLUSH. */
+async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
+
+// An explicit REDIS_URL must work; only the implicit local default may be absent.
+if (process.env.REDIS_URL !== undefined || (await reachable())) {
+  let n = 0;
+  adapterContract('redis', () => {
+    const prefix = `${runPrefix}${n++}:`;
+    const adapters = createRedisAdapters({ url, prefix });
+    return Promise.resolve({
+      adapters,
+      async cleanup() {
+        await adapters.close();
+        await deletePrefix(prefix);
+      },
+    });
+  });
+
+  describe('redis adapters specifics', () => {
+    const prefix = `${runPrefix}specifics:`;
+    const adapters = createRedisAdapters({ url, prefix });
+    const admin = new Redis(url, { maxRetriesPerRequest: 2 });
+    afterAll(async () => {
+      await adapters.close();
+      await admin.quit();
+      await deletePrefix(prefix);
+    });
+    const numsub = async (channel: string) => (await admin.pubsub('NUMSUB', channel))[1];
+
+    it('holds one prefixed SUBSCRIBE per channel while any handler is left', async () => {
+      const offOne = await adapters.bus.subscribe('c', () => undefined);
+      const offTwo = await adapters.bus.subscribe('c', () => undefined);
+      expect(await numsub(`${prefix}c`)).toBe(1);
+      await offOne();
+      expect(await numsub(`${prefix}c`)).toBe(1);
+      await offTwo();
+      expect(await numsub(`${prefix}c`)).toBe(0);
+    });
+
+    it('namespaces keys and bounds the per-user session set', async () => {
+      const session = { userId: 'u1', role: 'admin' as const, createdAt: 1 };
+      await adapters.sessions.create('h', session, 60_000);
+      await adapters.cache.set('k', 'v', 60_000);
+      expect(await admin.get(`${prefix}cache:k`)).toBe('v');
+      expect(await admin.smembers(`${prefix}user-sessions:u1`)).toEqual(['h']);
+      expect(await admin.pttl(`${prefix}user-sessions:u1`)).toBeGreaterThan(59_000);
+    });
+  });
+} else {
+  const reason = `no Redis at ${url} and REDIS_URL unset`;
+  console.warn(`Skipping the redis adapter contract: ${reason}`);
+  describe.skip(`redis adapters contract (skipped: ${reason})`, () => {
+    it('needs a reachable Redis', () => undefined);
+  });
+}

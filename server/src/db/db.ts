@@ -1,0 +1,40 @@
+/**
+ * The database port: PostgreSQL through `pg` in production, PGlite in process by default.
+ * Repositories receive a `Queryable`, so the same SQL runs inside or outside a transaction.
+ */
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+}
+
+export interface Tx extends Queryable {
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  /** Runs `fn` once the transaction has committed; never when it rolls back. */
+  afterCommit(fn: () => unknown): void;
+}
+
+export interface Db extends Queryable {
+  kind: 'postgres' | 'pglite';
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type AfterCommitHooks = Array<() => unknown>;
+
+/** Runs after-commit hooks without letting one failure stop the others or the caller. */
+export function runAfterCommit(hooks: AfterCommitHooks, onError: (err: unknown) => void): void {
+  for (const hook of hooks) {
+    try {
+      const result = hook();
+      if (result instanceof Promise) result.catch(onError);
+    } catch (err) {
+      onError(err);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import pg from 'pg';
+import { runAfterCommit, type AfterCommitHooks, type Db, type QueryResult, type Tx } from './db.ts';
+
+// timestamptz stays a Date (pg's default); bigint counts arrive as text, so parse them.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface PostgresOptions {
+  url: string;
+  poolSize?: number;
+  onAfterCommitError: (err: unknown) => void;
+}
+
+export function createPostgresDb(opts: PostgresOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', opts.onAfterCommitError);
+
+  async function query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+    const res = await pool.query(sql, params);
+    return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
+  }
+
+  return {
+    kind: 'postgres',
+    query,
+    async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      const hooks: AfterCommitHooks = [];
+      let result: T;
+      try {
+        await client.query('BEGIN');
+        const tx: Tx = {
+          async query<R>(sql: string, params?: unknown[]) {
+            const res = await client.query(sql, params);
+            return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+          },
+          async exec(sql: string) {
+            await client.query(sql);
+          },
+          afterCommit: (hook) => hooks.push(hook),
+        };
+        result = await fn(tx);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release();
+        throw err;
+      }
+      client.release();
+      runAfterCommit(hooks, opts.onAfterCommitError);
+      return result;
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Domain errors carry a stable code and know nothing of HTTP; `http/errors.ts` maps codes to
+ * statuses in one place.
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'MALFORMED_REQUEST',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'EMAIL_TAKEN',
+  'INVALID_TRANSITION',
+  'ORDER_NOT_CANCELLABLE',
+  'IDEMPOTENCY_IN_PROGRESS',
+  'IDEMPOTENCY_KEY_REUSED',
+  'MERCHANT_CLOSED',
+  'MENU_ITEM_UNAVAILABLE',
+  'UNKNOWN_MENU_ITEM',
+  'UNKNOWN_MERCHANT',
+  'OUTSIDE_DELIVERY_AREA',
+  'PAYLOAD_TOO_LARGE',
+  'RATE_LIMITED',
+  'DEPENDENCY_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);

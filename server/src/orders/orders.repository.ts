@@ -1,0 +1,252 @@
+import type { Order, OrderStatus } from '@delivery/contracts';
+import type { Queryable } from '../db/db.ts';
+import { STATUS_TIMESTAMP } from './order-state.ts';
+
+export interface OrderRow {
+  id: string;
+  created_at: Date;
+  customer_id: string;
+  merchant_id: string;
+  merchant_name: string;
+  driver_id: string | null;
+  status: OrderStatus;
+  delivery_address: string;
+  delivery_lat: number;
+  delivery_lng: number;
+  notes: string | null;
+  distance_km: number;
+  subtotal_cents: number;
+  delivery_fee_cents: number;
+  tip_cents: number;
+  total_cents: number;
+  cancel_reason: string | null;
+  confirmed_at: Date | null;
+  preparing_at: Date | null;
+  ready_at: Date | null;
+  assigned_at: Date | null;
+  picked_up_at: Date | null;
+  delivered_at: Date | null;
+  cancelled_at: Date | null;
+  driver_name: string | null;
+  driver_vehicle: string | null;
+  driver_rating: number | null;
+  driver_lat: number | null;
+  driver_lng: number | null;
+}
+
+interface ItemRow {
+  id: string;
+  order_id: string;
+  menu_item_id: string;
+  name: string;
+  quantity: number;
+  unit_price_cents: number;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+const ORDER_SELECT = `
+  SELECT o.*, m.name AS merchant_name, du.name AS driver_name, d.vehicle_type AS driver_vehicle,
+         d.rating AS driver_rating, d.current_lat AS driver_lat, d.current_lng AS driver_lng
+  FROM orders o
+  JOIN merchants m ON m.id = o.merchant_id
+  LEFT JOIN drivers d ON d.id = o.driver_id
+  LEFT JOIN users du ON du.id = o.driver_id`;
+
+export type OrderSummaryDto = Omit<Order, 'items' | 'driver' | 'eta'>;
+
+export function toOrderSummary(r: OrderRow): OrderSummaryDto {
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    merchantId: r.merchant_id,
+    merchantName: r.merchant_name,
+    driverId: r.driver_id,
+    status: r.status,
+    deliveryAddress: r.delivery_address,
+    deliveryLat: r.delivery_lat,
+    deliveryLng: r.delivery_lng,
+    notes: r.notes,
+    subtotalCents: r.subtotal_cents,
+    deliveryFeeCents: r.delivery_fee_cents,
+    tipCents: r.tip_cents,
+    totalCents: r.total_cents,
+    distanceKm: Math.round(r.distance_km * 1000) / 1000,
+    cancelReason: r.cancel_reason,
+    timestamps: {
+      createdAt: r.created_at.toISOString(),
+      confirmedAt: iso(r.confirmed_at),
+      preparingAt: iso(r.preparing_at),
+      readyAt: iso(r.ready_at),
+      assignedAt: iso(r.assigned_at),
+      pickedUpAt: iso(r.picked_up_at),
+      deliveredAt: iso(r.delivered_at),
+      cancelledAt: iso(r.cancelled_at),
+    },
+  };
+}
+
+export function toOrder(r: OrderRow, items: ItemRow[]): Order {
+  return {
+    ...toOrderSummary(r),
+    items: items.map((i) => ({
+      id: i.id,
+      menuItemId: i.menu_item_id,
+      name: i.name,
+      quantity: i.quantity,
+      unitPriceCents: i.unit_price_cents,
+      lineTotalCents: i.quantity * i.unit_price_cents,
+    })),
+    driver: r.driver_id
+      ? {
+          id: r.driver_id,
+          name: r.driver_name ?? '',
+          vehicleType: r.driver_vehicle ?? 'car',
+          rating: r.driver_rating,
+          lat: r.driver_lat,
+          lng: r.driver_lng,
+        }
+      : null,
+    eta: null,
+  };
+}
+
+export interface NewOrder {
+  customerId: string;
+  merchantId: string;
+  deliveryAddress: string;
+  deliveryLat: number;
+  deliveryLng: number;
+  notes: string | null;
+  distanceKm: number;
+  subtotalCents: number;
+  deliveryFeeCents: number;
+  tipCents: number;
+  totalCents: number;
+  items: Array<{ menuItemId: string; name: string; quantity: number; unitPriceCents: number }>;
+}
+
+export async function insertOrder(
+  db: Queryable,
+  o: NewOrder,
+): Promise<{ id: string; createdAt: Date }> {
+  const { rows } = await db.query<{ id: string; created_at: Date }>(
+    `INSERT INTO orders (customer_id, merchant_id, delivery_address, delivery_lat, delivery_lng, notes,
+       distance_km, subtotal_cents, delivery_fee_cents, tip_cents, total_cents)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, created_at`,
+    [
+      o.customerId,
+      o.merchantId,
+      o.deliveryAddress,
+      o.deliveryLat,
+      o.deliveryLng,
+      o.notes,
+      o.distanceKm,
+      o.subtotalCents,
+      o.deliveryFeeCents,
+      o.tipCents,
+      o.totalCents,
+    ],
+  );
+  const order = rows[0]!;
+  await db.query(
+    `INSERT INTO order_items (order_id, order_created_at, menu_item_id, name, quantity, unit_price_cents)
+     SELECT $1, $2, * FROM unnest($3::uuid[], $4::text[], $5::int[], $6::int[])`,
+    [
+      order.id,
+      order.created_at,
+      o.items.map((i) => i.menuItemId),
+      o.items.map((i) => i.name),
+      o.items.map((i) => i.quantity),
+      o.items.map((i) => i.unitPriceCents),
+    ],
+  );
+  return { id: order.id, createdAt: order.created_at };
+}
+
+export async function findOrderRow(db: Queryable, id: string): Promise<OrderRow | null> {
+  const { rows } = await db.query<OrderRow>(`${ORDER_SELECT} WHERE o.id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+export async function findOrder(db: Queryable, id: string): Promise<Order | null> {
+  const row = await findOrderRow(db, id);
+  if (!row) return null;
+  const { rows } = await db.query<ItemRow>(
+    'SELECT id, order_id, menu_item_id, name, quantity, unit_price_cents FROM order_items WHERE order_id = $1 ORDER BY name',
+    [id],
+  );
+  return toOrder(row, rows);
+}
+
+export interface ListFilter {
+  customerId?: string;
+  merchantId?: string;
+  driverId?: string;
+  status?: OrderStatus;
+  before?: { createdAt: string; id: string };
+  limit: number;
+}
+
+export async function listOrders(db: Queryable, f: ListFilter): Promise<OrderRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.customerId) add('o.customer_id = ?', f.customerId);
+  if (f.merchantId) add('o.merchant_id = ?', f.merchantId);
+  if (f.driverId) add('o.driver_id = ?', f.driverId);
+  if (f.status) add('o.status = ?', f.status);
+  if (f.before) {
+    params.push(f.before.createdAt, f.before.id);
+    where.push(
+      `(o.created_at, o.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
+    );
+  }
+  params.push(f.limit);
+  const { rows } = await db.query<OrderRow>(
+    `${ORDER_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY o.created_at DESC, o.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export interface TransitionUpdate {
+  id: string;
+  from: OrderStatus;
+  to: OrderStatus;
+  cancelReason?: string | null;
+  cancelledBy?: string | null;
+}
+
+/** Compare-and-set: moves the order only if it is still in `from`; false when it was not. */
+export async function compareAndSetStatus(db: Queryable, u: TransitionUpdate): Promise<boolean> {
+  const column = STATUS_TIMESTAMP[u.to];
+  const { rowCount } = await db.query(
+    `UPDATE orders SET status = $3, ${column} = now(), updated_at = now(),
+       cancel_reason = COALESCE($4, cancel_reason), cancelled_by = COALESCE($5, cancelled_by)
+     WHERE id = $1 AND status = $2`,
+    [u.id, u.from, u.to, u.cancelReason ?? null, u.cancelledBy ?? null],
+  );
+  return rowCount === 1;
+}
+
+export interface OrderEvent {
+  orderId: string;
+  from: OrderStatus | null;
+  to: OrderStatus;
+  actorId: string | null;
+  actorRole: string;
+  reason?: string | null;
+}
+
+export async function insertOrderEvent(db: Queryable, e: OrderEvent): Promise<void> {
+  await db.query(
+    `INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [e.orderId, e.from, e.to, e.actorId, e.actorRole, e.reason ?? null],
+  );
+}

@@ -1,0 +1,261 @@
+import type { CreateOrderBody, Order, OrderStatus, OrdersQuery } from '@delivery/contracts';
+import type { Session } from '../auth/auth.service.ts';
+import { findMenuItems, findMerchant, findMerchantByOwner } from '../catalog/catalog.repository.ts';
+import type { Db, Queryable, Tx } from '../db/db.ts';
+import { DomainError, notFound } from '../errors.ts';
+import type { IdempotencyService } from '../idempotency/idempotency.service.ts';
+import { idempotentReplays, ordersCreated, orderTransitions } from '../metrics/metrics.ts';
+import { haversineKm } from '../platform/geo.ts';
+import type { ChannelPublisher } from '../realtime/channel-events.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { TRANSITIONS } from './order-state.ts';
+import { priceOrder } from './pricing.ts';
+import * as repo from './orders.repository.ts';
+
+export interface Actor {
+  id: string | null;
+  role: 'customer' | 'merchant' | 'driver' | 'admin' | 'system';
+}
+
+/** Who may see or move an order: only the rows matching it exist for the caller. */
+export interface OrderScope {
+  customerId?: string;
+  merchantId?: string;
+  driverId?: string;
+}
+
+export interface OrdersServiceDeps {
+  db: Db;
+  idempotency: IdempotencyService;
+  publisher: ChannelPublisher;
+}
+
+export type OrdersService = ReturnType<typeof createOrdersService>;
+
+function inScope(row: repo.OrderRow, scope: OrderScope): boolean {
+  return (
+    (scope.customerId === undefined || row.customer_id === scope.customerId) &&
+    (scope.merchantId === undefined || row.merchant_id === scope.merchantId) &&
+    (scope.driverId === undefined || row.driver_id === scope.driverId)
+  );
+}
+
+export function createOrdersService({ db, idempotency, publisher }: OrdersServiceDeps) {
+  async function loadItems(tx: Queryable, body: CreateOrderBody) {
+    const quantities = new Map<string, number>();
+    for (const i of body.items)
+      quantities.set(i.menuItemId, (quantities.get(i.menuItemId) ?? 0) + i.quantity);
+    const found = new Map((await findMenuItems(tx, [...quantities.keys()])).map((m) => [m.id, m]));
+    const lines = [];
+    for (const [menuItemId, quantity] of quantities) {
+      const item = found.get(menuItemId);
+      if (!item || item.merchant_id !== body.merchantId) {
+        throw new DomainError(
+          'UNKNOWN_MENU_ITEM',
+          `Menu item ${menuItemId} is not on this merchant's menu`,
+          {
+            menuItemId,
+          },
+        );
+      }
+      if (!item.is_available) {
+        throw new DomainError('MENU_ITEM_UNAVAILABLE', `${item.name} is not available right now`, {
+          menuItemId,
+        });
+      }
+      if (quantity > 50) {
+        throw new DomainError('VALIDATION_FAILED', `At most 50 of ${item.name} per order`, {
+          menuItemId,
+        });
+      }
+      lines.push({ menuItemId, name: item.name, quantity, unitPriceCents: item.price_cents });
+    }
+    return lines;
+  }
+
+  async function create(tx: Tx, customerId: string, body: CreateOrderBody): Promise<Order> {
+    const merchant = await findMerchant(tx, body.merchantId, true);
+    if (!merchant) throw new DomainError('UNKNOWN_MERCHANT', 'This merchant does not exist');
+    if (!merchant.is_open)
+      throw new DomainError('MERCHANT_CLOSED', `${merchant.name} is closed right now`);
+    const distanceKm = haversineKm(merchant, { lat: body.deliveryLat, lng: body.deliveryLng });
+    if (distanceKm > merchant.delivery_radius_km) {
+      throw new DomainError(
+        'OUTSIDE_DELIVERY_AREA',
+        `${merchant.name} delivers within ${merchant.delivery_radius_km} km; this address is ${distanceKm.toFixed(1)} km away`,
+        { distanceKm, deliveryRadiusKm: merchant.delivery_radius_km },
+      );
+    }
+    const items = await loadItems(tx, body);
+    const price = priceOrder(items, distanceKm, body.tipCents);
+    const { id } = await repo.insertOrder(tx, {
+      customerId,
+      merchantId: merchant.id,
+      deliveryAddress: body.deliveryAddress,
+      deliveryLat: body.deliveryLat,
+      deliveryLng: body.deliveryLng,
+      notes: body.notes ?? null,
+      distanceKm,
+      ...price,
+      items,
+    });
+    await repo.insertOrderEvent(tx, {
+      orderId: id,
+      from: null,
+      to: 'pending',
+      actorId: customerId,
+      actorRole: 'customer',
+    });
+    const order = (await repo.findOrder(tx, id))!;
+    tx.afterCommit(() => {
+      ordersCreated.inc();
+      return announce(order.id, order.merchantId, null, 'pending');
+    });
+    return order;
+  }
+
+  async function announce(
+    orderId: string,
+    merchantId: string,
+    from: OrderStatus | null,
+    to: OrderStatus,
+  ) {
+    const data = { orderId, from, status: to };
+    await publisher.publish(`order:${orderId}`, 'order.status', data);
+    await publisher.publish(`merchant:${merchantId}`, 'order.status', data);
+  }
+
+  async function merchantScope(ownerId: string): Promise<OrderScope> {
+    const store = await findMerchantByOwner(db, ownerId);
+    if (!store) throw new DomainError('NOT_FOUND', 'You do not run a store yet');
+    return { merchantId: store.id };
+  }
+
+  /**
+   * Moves an order to `to` if the state machine allows it from its current status. The update is
+   * a compare-and-set on the status read, so of two racing moves exactly one wins; the loser gets
+   * 409 with the status it lost to. The audit row commits with the move; the event follows commit.
+   */
+  async function transition(
+    orderId: string,
+    to: OrderStatus,
+    actor: Actor,
+    scope: OrderScope = {},
+    reason?: string,
+  ): Promise<Order> {
+    return db.transaction(async (tx) => {
+      const row = await repo.findOrderRow(tx, orderId);
+      if (!row || !inScope(row, scope)) throw notFound('Order');
+      const roles = TRANSITIONS[row.status][to];
+      if (!roles || (actor.role !== 'system' && !roles.includes(actor.role))) {
+        throw new DomainError(
+          to === 'cancelled' ? 'ORDER_NOT_CANCELLABLE' : 'INVALID_TRANSITION',
+          `Order is ${row.status}; it cannot become ${to}`,
+          { currentStatus: row.status },
+        );
+      }
+      const moved = await repo.compareAndSetStatus(tx, {
+        id: orderId,
+        from: row.status,
+        to,
+        cancelReason: to === 'cancelled' ? (reason ?? null) : null,
+        cancelledBy: to === 'cancelled' ? actor.role : null,
+      });
+      if (!moved) {
+        const now = await repo.findOrderRow(tx, orderId);
+        throw new DomainError(
+          'INVALID_TRANSITION',
+          `Order changed meanwhile; it is now ${now?.status}`,
+          {
+            currentStatus: now?.status,
+          },
+        );
+      }
+      await repo.insertOrderEvent(tx, {
+        orderId,
+        from: row.status,
+        to,
+        actorId: actor.id,
+        actorRole: actor.role,
+        reason: reason ?? null,
+      });
+      tx.afterCommit(() => {
+        orderTransitions.inc({ from: row.status, to });
+        return announce(orderId, row.merchant_id, row.status, to);
+      });
+      return (await repo.findOrder(tx, orderId))!;
+    });
+  }
+
+  async function list(scope: OrderScope, q: OrdersQuery) {
+    const before = decodeCursor(q.cursor);
+    const rows = await repo.listOrders(db, {
+      ...scope,
+      status: q.status,
+      before,
+      limit: q.limit + 1,
+    });
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(repo.toOrderSummary),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(last.created_at, last.id) : null,
+    };
+  }
+
+  return {
+    transition,
+
+    async place(customerId: string, key: string, body: CreateOrderBody) {
+      const result = await idempotency.run(
+        { userId: customerId, key, scope: 'POST /api/v1/orders', body },
+        async (tx) => ({
+          status: 201,
+          body: { order: await create(tx, customerId, body) },
+        }),
+      );
+      if (result.replayed) idempotentReplays.inc();
+      return result;
+    },
+
+    /** An order as its customer, its store, its driver or an admin sees it; 404 for anyone else. */
+    async get(session: Session, orderId: string): Promise<Order> {
+      const order = await repo.findOrder(db, orderId);
+      if (!order) throw notFound('Order');
+      const role = session.role;
+      const visible =
+        role === 'admin' ||
+        (role === 'customer' && order.customerId === session.userId) ||
+        (role === 'driver' && order.driverId === session.userId) ||
+        (role === 'merchant' &&
+          (await merchantScope(session.userId)).merchantId === order.merchantId);
+      if (!visible) throw notFound('Order');
+      return order;
+    },
+
+    listForCustomer: (customerId: string, q: OrdersQuery) => list({ customerId }, q),
+
+    cancelByCustomer: (customerId: string, orderId: string, reason?: string) =>
+      transition(
+        orderId,
+        'cancelled',
+        { id: customerId, role: 'customer' },
+        { customerId },
+        reason,
+      ),
+
+    async listForMerchant(ownerId: string, q: OrdersQuery) {
+      return list(await merchantScope(ownerId), q);
+    },
+
+    async moveByMerchant(ownerId: string, orderId: string, to: OrderStatus, reason?: string) {
+      return transition(
+        orderId,
+        to,
+        { id: ownerId, role: 'merchant' },
+        await merchantScope(ownerId),
+        reason,
+      );
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { createMemoryAdapters } from '../adapters/memory/index.ts';
+import type { KeyValueAdapters } from '../adapters/ports.ts';
+import { createRedisAdapters } from '../adapters/redis/index.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/db.ts';
+import { createPgliteDb } from '../db/pglite.ts';
+import { createPostgresDb } from '../db/postgres.ts';
+import { systemClock, type Clock } from './clock.ts';
+
+/** `DATA_DIR=memory` keeps the embedded database in memory only (tests, throwaway demos). */
+export const IN_MEMORY = 'memory';
+
+export interface Infra {
+  db: Db;
+  kv: KeyValueAdapters;
+  clock: Clock;
+  close(): Promise<void>;
+}
+
+/** Real PostgreSQL and Redis when their URLs are set, in-process equivalents otherwise. */
+export async function createInfra(config: Config, log: Logger): Promise<Infra> {
+  const onAfterCommitError = (err: unknown) => log.error({ err }, 'after-commit hook failed');
+  let db: Db;
+  if (config.databaseUrl) {
+    db = createPostgresDb({
+      url: config.databaseUrl,
+      poolSize: config.databasePoolSize,
+      onAfterCommitError,
+    });
+  } else if (config.dataDir === IN_MEMORY) {
+    db = await createPgliteDb({ onAfterCommitError });
+  } else {
+    await mkdir(config.dataDir, { recursive: true });
+    db = await createPgliteDb({ dataDir: `${config.dataDir}/pglite`, onAfterCommitError });
+  }
+  const kv = config.redisUrl
+    ? createRedisAdapters({ url: config.redisUrl, prefix: config.redisPrefix })
+    : createMemoryAdapters({ clock: systemClock });
+  return {
+    db,
+    kv,
+    clock: systemClock,
+    async close() {
+      await Promise.allSettled([kv.close(), db.close()]);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from '../app.ts';
+import type { Config } from '../config.ts';
+import { migrate } from '../db/migrate.ts';
+import { ensurePartitions } from '../db/partitions.ts';
+import { isDatabaseEmpty, seedDemoData } from '../db/seed.ts';
+import { createServices, type Services } from '../services.ts';
+import { createInfra, type Infra } from './infra.ts';
+
+export interface Platform {
+  app: FastifyInstance;
+  infra: Infra;
+  services: Services;
+  /** True when this start loaded the demo data into an empty database. */
+  seeded: boolean;
+  close(): Promise<void>;
+}
+
+/** One server process: infrastructure, schema, demo data on an empty database, the HTTP app. */
+export async function createPlatform(config: Config, logger: Logger): Promise<Platform> {
+  const infra = await createInfra(config, logger);
+  try {
+    const applied = await migrate(infra.db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    await ensurePartitions(infra.db);
+    const services = createServices(config, infra);
+    let seeded = false;
+    if (config.seedDemo && (await isDatabaseEmpty(infra.db))) {
+      seeded = (await seedDemoData(infra.db, services.hasher)).created;
+    }
+    const app = await buildApp({ config, infra, services, logger });
+    return {
+      app,
+      infra,
+      services,
+      seeded,
+      async close() {
+        await app.close();
+        await infra.close();
+      },
+    };
+  } catch (err) {
+    await infra.close();
+    throw err;
+  }
+}

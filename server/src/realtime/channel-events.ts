@@ -1,0 +1,40 @@
+import type { Bus, EventLog } from '../adapters/ports.ts';
+import type { Clock } from '../platform/clock.ts';
+
+/** How long a channel's events stay replayable (design: "kept for 1 hour"). */
+export const EVENT_RETENTION_MS = 3_600_000;
+
+export interface ChannelEvent<T = unknown> {
+  id: string;
+  type: string;
+  channel: string;
+  at: string;
+  data: T;
+}
+
+export type ChannelPublisher = ReturnType<typeof createChannelPublisher>;
+
+/**
+ * Appends an event to its channel's replay log, then fans it out on the bus with the log's id,
+ * so a subscriber that missed it live can read it back by id.
+ */
+export function createChannelPublisher({
+  bus,
+  events,
+  clock,
+}: {
+  bus: Bus;
+  events: EventLog;
+  clock: Clock;
+}) {
+  return {
+    async publish<T>(channel: string, type: string, data: T): Promise<ChannelEvent<T>> {
+      const at = new Date(clock.now()).toISOString();
+      const body = JSON.stringify({ type, at, data });
+      const id = await events.append(channel, body, EVENT_RETENTION_MS);
+      const event: ChannelEvent<T> = { id, type, channel, at, data };
+      await bus.publish(channel, JSON.stringify(event));
+      return event;
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../src/config.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import { createPlatform, type Platform } from '../src/platform/platform.ts';
+
+/**
+ * A whole server for one test file, on isolated data: a fresh in-memory PGlite by default, or,
+ * when DATABASE_URL / REDIS_URL are set, a database of its own on that server and a Redis key
+ * prefix of its own, both removed afterwards.
+ */
+export interface TestPlatform extends Platform {
+  config: Config;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+const suffix = () => randomBytes(6).toString('hex');
+
+async function createDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = new URL(url);
+  const name = `${admin.pathname.slice(1) || 'delivery'}_t_${suffix()}`;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`CREATE DATABASE "${name}"`);
+  await client.end();
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  return {
+    url: own.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  const databaseUrl = process.env.DATABASE_URL;
+  const redisUrl = process.env.REDIS_URL;
+  const database = databaseUrl ? await createDatabase(databaseUrl) : null;
+  const redisPrefix = `${process.env.REDIS_PREFIX ?? 'test:'}${suffix()}:`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATA_DIR: 'memory',
+    SEED_DEMO: 'false',
+    PASSWORD_HASH_MEMORY_KIB: '1024',
+    REDIS_PREFIX: redisPrefix,
+    ...(database ? { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '20' } : {}),
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    ...env,
+  });
+  const platform = await createPlatform(config, createLogger(config));
+  await platform.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = platform.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    ...platform,
+    config,
+    baseUrl: `http://127.0.0.1:${port}`,
+    async stop() {
+      await platform.close();
+      await database?.drop();
+      if (redisUrl) await deleteRedisPrefix(redisUrl, redisPrefix);
+    },
+  };
+}
