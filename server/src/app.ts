@@ -1,7 +1,11 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyContextConfig,
+  type FastifyInstance,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -19,6 +23,19 @@ import { httpDuration } from './metrics/metrics.ts';
 import { merchantOrderRoutes, orderRoutes } from './orders/orders.routes.ts';
 import type { Infra } from './platform/infra.ts';
 import type { Services } from './services.ts';
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  auth: NonNullable<FastifyContextConfig['auth']>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with its access rule, as registered (the security tests walk it). */
+    routeTable: readonly RouteEntry[];
+  }
+}
 
 export interface AppDeps {
   config: Config;
@@ -42,6 +59,16 @@ export async function buildApp({
     genReqId: () => crypto.randomUUID(),
     trustProxy: true,
   }).withTypeProvider<ZodTypeProvider>();
+
+  const routes: RouteEntry[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method !== 'HEAD')
+        routes.push({ method, url: route.url, auth: route.config?.auth ?? 'public' });
+    }
+  });
+  app.decorate('routeTable', routes);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
