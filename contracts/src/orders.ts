@@ -56,6 +56,7 @@ export const DriverSummary = z.object({
   lng: z.number().nullable(),
 });
 
+/** Predicted delivery: minutes from now and the clock time it lands on. */
 export const Eta = z.object({
   minutes: z.number(),
   at: IsoDateTime,
@@ -89,6 +90,8 @@ export const Order = z.object({
   totalCents: Cents,
   distanceKm: z.number(),
   cancelReason: z.string().nullable(),
+  dispatchStatus: z.enum(['idle', 'searching', 'offered', 'assigned', 'stopped']),
+  needsAttention: z.boolean(),
   items: z.array(OrderItem),
   timestamps: OrderTimestamps,
   driver: DriverSummary.nullable(),

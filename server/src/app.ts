@@ -13,15 +13,22 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import { adminRoutes } from './admin/admin.routes.ts';
 import { authRoutes } from './auth/auth.routes.ts';
 import { catalogRoutes, storeRoutes } from './catalog/catalog.routes.ts';
 import type { Config } from './config.ts';
+import { stateOf } from './dispatch/breaker.ts';
+import { reassignRoutes } from './dispatch/dispatch.routes.ts';
+import { driverRoutes } from './drivers/drivers.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { registerAuthHook } from './http/auth-hook.ts';
 import { registerErrorHandler } from './http/errors.ts';
 import { httpDuration } from './metrics/metrics.ts';
+import { notificationRoutes } from './notifications/notifications.routes.ts';
 import { merchantOrderRoutes, orderRoutes } from './orders/orders.routes.ts';
 import type { Infra } from './platform/infra.ts';
+import { ratingRoutes } from './ratings/ratings.routes.ts';
+import { registerWebSocketGateway } from './realtime/gateway.ts';
 import type { Services } from './services.ts';
 
 export interface RouteEntry {
@@ -55,8 +62,12 @@ export async function buildApp({
   const app = Fastify({
     loggerInstance,
     bodyLimit: config.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    // A caller's request id is kept only if it looks like one; otherwise we make our own.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : crypto.randomUUID();
+    },
     trustProxy: true,
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -81,7 +92,7 @@ export async function buildApp({
         title: 'Delivery platform API',
         version: '1.0.0',
         description:
-          'HTTP contract of the delivery platform (see docs/api.md for the WebSocket protocol).',
+          'HTTP contract of the delivery platform (the WebSocket protocol at /ws is described in docs/websocket.md).',
       },
       components: {
         securitySchemes: {
@@ -105,10 +116,20 @@ export async function buildApp({
       reply.elapsedTime / 1000,
     );
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
     void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('x-request-id', request.id);
   });
   registerAuthHook(app, services.auth);
+  await registerWebSocketGateway(app, {
+    auth: services.auth,
+    db: infra.db,
+    bus: infra.kv.bus,
+    events: infra.kv.events,
+    clock: infra.clock,
+    onLocation: (driverId, { type: _type, seq: _seq, ...body }) =>
+      services.location.ingest(driverId, body),
+  });
 
   let shuttingDown = false;
   app.addHook('preClose', async () => {
@@ -121,6 +142,7 @@ export async function buildApp({
     kv: infra.kv,
     startedAt,
     isShuttingDown: () => shuttingDown,
+    breakers: () => ({ 'driver-matching': stateOf(services.dispatch.breaker) }),
   });
   await app.register(
     async (api) => {
@@ -131,6 +153,20 @@ export async function buildApp({
       });
       await api.register(catalogRoutes, { catalog: services.catalog });
       await api.register(orderRoutes, { orders: services.orders });
+      await api.register(ratingRoutes, { ratings: services.ratings });
+      await api.register(notificationRoutes, { notifications: services.notifications });
+      await api.register(adminRoutes, { prefix: '/admin', admin: services.admin });
+      await api.register(reassignRoutes, {
+        prefix: '/admin',
+        dispatch: services.dispatch,
+        orders: services.orders,
+      });
+      await api.register(driverRoutes, {
+        prefix: '/driver',
+        drivers: services.drivers,
+        dispatch: services.dispatch,
+        orders: services.orders,
+      });
       await api.register(
         async (merchant) => {
           await merchant.register(storeRoutes, { catalog: services.catalog });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../src/config.ts';
+import type { Clock } from '../src/platform/clock.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import { createPlatform, type Platform } from '../src/platform/platform.ts';
 
@@ -52,11 +53,29 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<vo
   }
 }
 
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export interface TestPlatformOptions {
+  /** A clock the test moves (dispatch deadlines, TTLs of the in-process adapters). */
+  clock?: Clock;
+  /**
+   * Another instance on the same PostgreSQL database and Redis prefix (a second server
+   * process); real mode only. Stopping it leaves the shared data to the first instance.
+   */
+  shareWith?: TestPlatform;
+}
+
+export async function startTestPlatform(
+  env: Record<string, string> = {},
+  opts: TestPlatformOptions = {},
+): Promise<TestPlatform> {
   const databaseUrl = process.env.DATABASE_URL;
   const redisUrl = process.env.REDIS_URL;
-  const database = databaseUrl ? await createDatabase(databaseUrl) : null;
-  const redisPrefix = `${process.env.REDIS_PREFIX ?? 'test:'}${suffix()}:`;
+  const shared = opts.shareWith;
+  if (shared && !(shared.config.databaseUrl && shared.config.redisUrl)) {
+    throw new Error('shareWith needs DATABASE_URL and REDIS_URL: embedded data is per process');
+  }
+  const database = databaseUrl && !shared ? await createDatabase(databaseUrl) : null;
+  const redisPrefix =
+    shared?.config.redisPrefix ?? `${process.env.REDIS_PREFIX ?? 'test:'}${suffix()}:`;
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -67,10 +86,11 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     PASSWORD_HASH_MEMORY_KIB: '1024',
     REDIS_PREFIX: redisPrefix,
     ...(database ? { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '20' } : {}),
+    ...(shared ? { DATABASE_URL: shared.config.databaseUrl!, DATABASE_POOL_SIZE: '20' } : {}),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...env,
   });
-  const platform = await createPlatform(config, createLogger(config));
+  const platform = await createPlatform(config, createLogger(config), { clock: opts.clock });
   await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const address = platform.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -80,6 +100,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     baseUrl: `http://127.0.0.1:${port}`,
     async stop() {
       await platform.close();
+      if (shared) return;
       await database?.drop();
       if (redisUrl) await deleteRedisPrefix(redisUrl, redisPrefix);
     },

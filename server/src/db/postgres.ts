@@ -8,6 +8,8 @@ export interface PostgresOptions {
   url: string;
   poolSize?: number;
   onAfterCommitError: (err: unknown) => void;
+  /** An idle pooled connection failed (e.g. the server restarted); the pool replaces it. */
+  onPoolError?: (err: unknown) => void;
 }
 
 export function createPostgresDb(opts: PostgresOptions): Db {
@@ -18,7 +20,7 @@ export function createPostgresDb(opts: PostgresOptions): Db {
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection (database restart) must not crash the process.
-  pool.on('error', opts.onAfterCommitError);
+  pool.on('error', opts.onPoolError ?? opts.onAfterCommitError);
 
   async function query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
     const res = await pool.query(sql, params);

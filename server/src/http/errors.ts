@@ -11,6 +11,10 @@ const STATUS: Record<ErrorCode, number> = {
   EMAIL_TAKEN: 409,
   INVALID_TRANSITION: 409,
   ORDER_NOT_CANCELLABLE: 409,
+  ORDER_ALREADY_ASSIGNED: 409,
+  OFFER_EXPIRED: 409,
+  OFFER_NOT_PENDING: 409,
+  LOCATION_REJECTED: 422,
   IDEMPOTENCY_IN_PROGRESS: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   MERCHANT_CLOSED: 422,
@@ -18,6 +22,9 @@ const STATUS: Record<ErrorCode, number> = {
   UNKNOWN_MENU_ITEM: 422,
   UNKNOWN_MERCHANT: 422,
   OUTSIDE_DELIVERY_AREA: 422,
+  NOT_DELIVERED: 409,
+  ALREADY_RATED: 409,
+  NOTHING_TO_RATE: 422,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   DEPENDENCY_UNAVAILABLE: 503,
@@ -33,21 +40,28 @@ export function errorBody(code: string, message: string, details?: Record<string
 }
 
 /** Errors a dependency raises when it is down: the client may retry later (503). */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
+const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'OpenBreakerError']);
+
 function isUnavailable(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
+  const { code, name, message } = err as { code?: unknown; name?: unknown; message?: unknown };
   return (
-    typeof code === 'string' &&
-    ([
-      'ECONNREFUSED',
-      'ECONNRESET',
-      'ETIMEDOUT',
-      'EPIPE',
-      '57P01',
-      '57P03',
-      '08006',
-      '08001',
-    ].includes(code) ||
-      code.startsWith('08'))
+    (typeof code === 'string' &&
+      (UNAVAILABLE_CODES.has(code) ||
+        code.startsWith('08') ||
+        code === '57P01' ||
+        code === '57P03')) ||
+    (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) ||
+    (typeof message === 'string' &&
+      /Connection is closed|connection terminated|timeout exceeded when trying to connect|PGlite is closed|Cannot use a pool after calling end/i.test(
+        message,
+      ))
   );
 }
 
@@ -79,14 +93,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own client errors: bad JSON, wrong content type, empty body.
-      return reply
-        .code(err.statusCode)
-        .send(
-          errorBody(
-            err.statusCode === 415 ? 'MALFORMED_REQUEST' : 'MALFORMED_REQUEST',
-            err.message,
-          ),
-        );
+      return reply.code(err.statusCode).send(errorBody('MALFORMED_REQUEST', err.message));
     }
     if (isUnavailable(err)) {
       request.log.warn({ err }, 'dependency unavailable');

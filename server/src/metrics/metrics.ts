@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per process: every app instance in it reports into the same series. */
 export const registry = new Registry();
@@ -28,5 +28,88 @@ export const orderTransitions = new Counter({
 export const idempotentReplays = new Counter({
   name: 'delivery_idempotent_replays_total',
   help: 'Requests answered from a stored idempotent response',
+  registers: [registry],
+});
+
+export const driverAssignments = new Counter({
+  name: 'delivery_driver_assignments_total',
+  help: 'Offer outcomes: accepted, rejected, expired, or no_driver when a search found nobody',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const matchingDuration = new Histogram({
+  name: 'delivery_driver_matching_duration_seconds',
+  help: 'Time from the merchant confirming an order to a driver accepting it',
+  buckets: [1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300, 600],
+  registers: [registry],
+});
+
+export const offersPerAssignment = new Histogram({
+  name: 'delivery_offers_per_assignment',
+  help: 'Offers made before an order was accepted',
+  buckets: [1, 2, 3, 4, 5, 7, 10, 15],
+  registers: [registry],
+});
+
+export const deliveryTime = new Histogram({
+  name: 'delivery_delivery_time_seconds',
+  help: 'Time from pickup to delivery',
+  buckets: [60, 180, 300, 600, 900, 1200, 1800, 2700, 3600],
+  registers: [registry],
+});
+
+export const deliveryDistance = new Histogram({
+  name: 'delivery_delivery_distance_km',
+  help: 'Straight-line distance from store to door of delivered orders',
+  buckets: [0.5, 1, 2, 3, 4, 5, 7, 10, 15],
+  registers: [registry],
+});
+
+export const etaError = new Histogram({
+  name: 'delivery_eta_error_seconds',
+  help: 'Absolute error of the delivery time predicted at pickup (goal: 90% within 180 s)',
+  buckets: [30, 60, 120, 180, 240, 300, 600, 900],
+  registers: [registry],
+});
+
+export const geoQueryDuration = new Histogram({
+  name: 'delivery_geo_query_duration_seconds',
+  help: 'Latency of nearby-driver searches in the geo index',
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  registers: [registry],
+});
+
+export const locationUpdates = new Counter({
+  name: 'delivery_location_updates_total',
+  help: 'Driver location updates by outcome (applied, stale, rejected)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const breakerState = new Gauge({
+  name: 'delivery_circuit_breaker_state',
+  help: 'Circuit breaker state: 0 closed, 0.5 half-open, 1 open',
+  labelNames: ['name'] as const,
+  registers: [registry],
+});
+
+export const breakerEvents = new Counter({
+  name: 'delivery_circuit_breaker_events_total',
+  help: 'Circuit breaker events (open, halfOpen, close, reject, failure, timeout)',
+  labelNames: ['name', 'event'] as const,
+  registers: [registry],
+});
+
+export const websocketConnections = new Gauge({
+  name: 'delivery_websocket_connections',
+  help: 'Open WebSocket connections on /ws, signed in or not',
+  registers: [registry],
+});
+
+export const websocketMessages = new Counter({
+  name: 'delivery_websocket_messages_total',
+  help: 'WebSocket messages by direction (in: from clients, out: to clients)',
+  labelNames: ['direction'] as const,
   registers: [registry],
 });

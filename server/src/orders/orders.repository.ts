@@ -20,6 +20,9 @@ export interface OrderRow {
   tip_cents: number;
   total_cents: number;
   cancel_reason: string | null;
+  dispatch_status: 'idle' | 'searching' | 'offered' | 'assigned' | 'stopped';
+  needs_attention_at: Date | null;
+  predicted_delivery_at: Date | null;
   confirmed_at: Date | null;
   preparing_at: Date | null;
   ready_at: Date | null;
@@ -73,6 +76,8 @@ export function toOrderSummary(r: OrderRow): OrderSummaryDto {
     totalCents: r.total_cents,
     distanceKm: Math.round(r.distance_km * 1000) / 1000,
     cancelReason: r.cancel_reason,
+    dispatchStatus: r.dispatch_status,
+    needsAttention: r.needs_attention_at !== null,
     timestamps: {
       createdAt: r.created_at.toISOString(),
       confirmedAt: iso(r.confirmed_at),
@@ -184,6 +189,11 @@ export interface ListFilter {
   merchantId?: string;
   driverId?: string;
   status?: OrderStatus;
+  needsAttention?: boolean;
+  /** Created at or after this instant (ISO). */
+  createdFrom?: string;
+  /** Created strictly before this instant (ISO). */
+  createdTo?: string;
   before?: { createdAt: string; id: string };
   limit: number;
 }
@@ -199,6 +209,10 @@ export async function listOrders(db: Queryable, f: ListFilter): Promise<OrderRow
   if (f.merchantId) add('o.merchant_id = ?', f.merchantId);
   if (f.driverId) add('o.driver_id = ?', f.driverId);
   if (f.status) add('o.status = ?', f.status);
+  if (f.needsAttention !== undefined)
+    where.push(`o.needs_attention_at IS ${f.needsAttention ? 'NOT NULL' : 'NULL'}`);
+  if (f.createdFrom) add('o.created_at >= ?::timestamptz', f.createdFrom);
+  if (f.createdTo) add('o.created_at < ?::timestamptz', f.createdTo);
   if (f.before) {
     params.push(f.before.createdAt, f.before.id);
     where.push(

@@ -24,10 +24,28 @@ export interface OrderScope {
   driverId?: string;
 }
 
+/** A status change committed with its move, as seen by the modules that react to it. */
+export interface StatusChange {
+  order: repo.OrderRow;
+  from: OrderStatus | null;
+  to: OrderStatus;
+  actor: Actor;
+}
+
+/**
+ * Runs inside the transition's transaction, so its writes commit or roll back with the move;
+ * anything it announces goes through `tx.afterCommit`. Dispatch, notifications and driver
+ * counters subscribe here instead of being wired into the state machine.
+ */
+export type TransitionListener = (tx: Tx, change: StatusChange) => Promise<void>;
+
 export interface OrdersServiceDeps {
   db: Db;
   idempotency: IdempotencyService;
   publisher: ChannelPublisher;
+  listeners?: TransitionListener[];
+  /** Live ETA of an active order (tracking module). */
+  etaOf?: (orderId: string) => Promise<Order['eta']>;
 }
 
 export type OrdersService = ReturnType<typeof createOrdersService>;
@@ -40,7 +58,17 @@ function inScope(row: repo.OrderRow, scope: OrderScope): boolean {
   );
 }
 
-export function createOrdersService({ db, idempotency, publisher }: OrdersServiceDeps) {
+export function createOrdersService({
+  db,
+  idempotency,
+  publisher,
+  listeners = [],
+  etaOf,
+}: OrdersServiceDeps) {
+  async function notifyListeners(tx: Tx, change: StatusChange) {
+    for (const listener of listeners) await listener(tx, change);
+  }
+
   async function loadItems(tx: Queryable, body: CreateOrderBody) {
     const quantities = new Map<string, number>();
     for (const i of body.items)
@@ -106,6 +134,9 @@ export function createOrdersService({ db, idempotency, publisher }: OrdersServic
       actorId: customerId,
       actorRole: 'customer',
     });
+    const created = (await repo.findOrderRow(tx, id))!;
+    const actor: Actor = { id: customerId, role: 'customer' };
+    await notifyListeners(tx, { order: created, from: null, to: 'pending', actor });
     const order = (await repo.findOrder(tx, id))!;
     tx.afterCommit(() => {
       ordersCreated.inc();
@@ -179,6 +210,8 @@ export function createOrdersService({ db, idempotency, publisher }: OrdersServic
         actorRole: actor.role,
         reason: reason ?? null,
       });
+      const after = (await repo.findOrderRow(tx, orderId))!;
+      await notifyListeners(tx, { order: after, from: row.status, to, actor });
       tx.afterCommit(() => {
         orderTransitions.inc({ from: row.status, to });
         return announce(orderId, row.merchant_id, row.status, to);
@@ -230,10 +263,12 @@ export function createOrdersService({ db, idempotency, publisher }: OrdersServic
         (role === 'merchant' &&
           (await merchantScope(session.userId)).merchantId === order.merchantId);
       if (!visible) throw notFound('Order');
-      return order;
+      return { ...order, eta: etaOf ? await etaOf(order.id) : null };
     },
 
     listForCustomer: (customerId: string, q: OrdersQuery) => list({ customerId }, q),
+
+    listForDriver: (driverId: string, q: OrdersQuery) => list({ driverId }, q),
 
     cancelByCustomer: (customerId: string, orderId: string, reason?: string) =>
       transition(

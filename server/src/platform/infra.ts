@@ -20,7 +20,11 @@ export interface Infra {
 }
 
 /** Real PostgreSQL and Redis when their URLs are set, in-process equivalents otherwise. */
-export async function createInfra(config: Config, log: Logger): Promise<Infra> {
+export async function createInfra(
+  config: Config,
+  log: Logger,
+  clock: Clock = systemClock,
+): Promise<Infra> {
   const onAfterCommitError = (err: unknown) => log.error({ err }, 'after-commit hook failed');
   let db: Db;
   if (config.databaseUrl) {
@@ -28,6 +32,7 @@ export async function createInfra(config: Config, log: Logger): Promise<Infra> {
       url: config.databaseUrl,
       poolSize: config.databasePoolSize,
       onAfterCommitError,
+      onPoolError: (err) => log.warn({ err }, 'idle PostgreSQL connection lost'),
     });
   } else if (config.dataDir === IN_MEMORY) {
     db = await createPgliteDb({ onAfterCommitError });
@@ -36,12 +41,16 @@ export async function createInfra(config: Config, log: Logger): Promise<Infra> {
     db = await createPgliteDb({ dataDir: `${config.dataDir}/pglite`, onAfterCommitError });
   }
   const kv = config.redisUrl
-    ? createRedisAdapters({ url: config.redisUrl, prefix: config.redisPrefix })
-    : createMemoryAdapters({ clock: systemClock });
+    ? createRedisAdapters({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        onError: (err) => log.warn({ err }, 'redis adapter error'),
+      })
+    : createMemoryAdapters({ clock });
   return {
     db,
     kv,
-    clock: systemClock,
+    clock,
     async close() {
       await Promise.allSettled([kv.close(), db.close()]);
     },

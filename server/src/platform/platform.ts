@@ -6,6 +6,8 @@ import { migrate } from '../db/migrate.ts';
 import { ensurePartitions } from '../db/partitions.ts';
 import { isDatabaseEmpty, seedDemoData } from '../db/seed.ts';
 import { createServices, type Services } from '../services.ts';
+import { startBackgroundWork } from './background.ts';
+import type { Clock } from './clock.ts';
 import { createInfra, type Infra } from './infra.ts';
 
 export interface Platform {
@@ -18,18 +20,23 @@ export interface Platform {
 }
 
 /** One server process: infrastructure, schema, demo data on an empty database, the HTTP app. */
-export async function createPlatform(config: Config, logger: Logger): Promise<Platform> {
-  const infra = await createInfra(config, logger);
+export async function createPlatform(
+  config: Config,
+  logger: Logger,
+  opts: { clock?: Clock } = {},
+): Promise<Platform> {
+  const infra = await createInfra(config, logger, opts.clock);
   try {
     const applied = await migrate(infra.db);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     await ensurePartitions(infra.db);
-    const services = createServices(config, infra);
+    const services = createServices(config, infra, logger);
     let seeded = false;
     if (config.seedDemo && (await isDatabaseEmpty(infra.db))) {
       seeded = (await seedDemoData(infra.db, services.hasher)).created;
     }
     const app = await buildApp({ config, infra, services, logger });
+    const background = startBackgroundWork(config, infra, services, logger);
     return {
       app,
       infra,
@@ -37,6 +44,7 @@ export async function createPlatform(config: Config, logger: Logger): Promise<Pl
       seeded,
       async close() {
         await app.close();
+        await background.stop();
         await infra.close();
       },
     };

@@ -1,4 +1,4 @@
-import type { Bus, EventLog } from '../adapters/ports.ts';
+import type { Bus, EventLog, LoggedEvent } from '../adapters/ports.ts';
 import type { Clock } from '../platform/clock.ts';
 
 /** How long a channel's events stay replayable (design: "kept for 1 hour"). */
@@ -10,6 +10,12 @@ export interface ChannelEvent<T = unknown> {
   channel: string;
   at: string;
   data: T;
+}
+
+/** Rebuilds the event a log entry of `channel` was appended for (the inverse of `publish`). */
+export function eventFromLog(channel: string, logged: LoggedEvent): ChannelEvent {
+  const { type, at, data } = JSON.parse(logged.payload) as Omit<ChannelEvent, 'id' | 'channel'>;
+  return { id: logged.id, type, channel, at, data };
 }
 
 export type ChannelPublisher = ReturnType<typeof createChannelPublisher>;

@@ -102,7 +102,7 @@ CREATE INDEX orders_customer_idx ON orders (customer_id, created_at DESC);
 CREATE INDEX orders_merchant_idx ON orders (merchant_id, created_at DESC);
 CREATE INDEX orders_driver_idx ON orders (driver_id, created_at DESC) WHERE driver_id IS NOT NULL;
 CREATE INDEX orders_status_idx ON orders (status, created_at);
--- Catches a row whose month has no partition yet (the scheduler creates them ahead).
+-- Catches a row whose month has no partition yet (the partitions job creates them ahead).
 CREATE TABLE orders_default PARTITION OF orders DEFAULT;
 
 CREATE TABLE order_items (

@@ -1,0 +1,202 @@
+import type { Queryable } from '../db/db.ts';
+
+export interface DueOrder {
+  id: string;
+  merchant_id: string;
+  customer_id: string;
+  dispatch_status: 'searching' | 'offered';
+  dispatch_started_at: Date;
+  dispatch_attempts: number;
+  needs_attention_at: Date | null;
+  m_lat: number;
+  m_lng: number;
+}
+
+/** Claims the next order due for dispatch work; other instances skip it while we hold it. */
+export async function claimDueOrder(tx: Queryable, now: Date): Promise<DueOrder | null> {
+  const { rows } = await tx.query<DueOrder>(
+    `SELECT o.id, o.merchant_id, o.customer_id, o.dispatch_status, o.dispatch_started_at,
+            o.dispatch_attempts, o.needs_attention_at, m.lat AS m_lat, m.lng AS m_lng
+     FROM orders o JOIN merchants m ON m.id = o.merchant_id
+     WHERE o.dispatch_status IN ('searching', 'offered') AND o.dispatch_next_at <= $1
+     ORDER BY o.dispatch_next_at
+     LIMIT 1
+     FOR UPDATE OF o SKIP LOCKED`,
+    [now],
+  );
+  return rows[0] ?? null;
+}
+
+/** Expires the order's pending offer if its time is up; returns the driver it was for. */
+export async function expireDueOffer(tx: Queryable, orderId: string, now: Date) {
+  const { rows } = await tx.query<{ id: string; driver_id: string }>(
+    `UPDATE driver_offers SET status = 'expired', responded_at = $2
+     WHERE order_id = $1 AND status = 'pending' AND expires_at <= $2
+     RETURNING id, driver_id`,
+    [orderId, now],
+  );
+  return rows[0] ?? null;
+}
+
+export async function pendingOfferOf(tx: Queryable, orderId: string) {
+  const { rows } = await tx.query<{ id: string; expires_at: Date }>(
+    `SELECT id, expires_at FROM driver_offers WHERE order_id = $1 AND status = 'pending'`,
+    [orderId],
+  );
+  return rows[0] ?? null;
+}
+
+export interface EligibleDriver {
+  id: string;
+  rating: number | null;
+  offers_received: number;
+  offers_accepted: number;
+  active_orders: number;
+  max_active_orders: number;
+}
+
+/**
+ * Of the drivers near the store, those who may get this order's offer now: online, under their
+ * load limit, not holding another pending offer, never offered this order before.
+ */
+export async function eligibleDrivers(tx: Queryable, orderId: string, ids: string[]) {
+  const { rows } = await tx.query<EligibleDriver>(
+    `SELECT d.id, d.rating, d.offers_received, d.offers_accepted, d.active_orders, d.max_active_orders
+     FROM drivers d
+     WHERE d.id = ANY($2::uuid[]) AND d.status = 'online' AND d.active_orders < d.max_active_orders
+       AND NOT EXISTS (SELECT 1 FROM driver_offers o
+                       WHERE o.driver_id = d.id AND (o.status = 'pending' OR o.order_id = $1))`,
+    [orderId, ids],
+  );
+  return rows;
+}
+
+export interface NewOffer {
+  orderId: string;
+  driverId: string;
+  score: number;
+  distanceKm: number;
+  earningsCents: number;
+  offeredAt: Date;
+  expiresAt: Date;
+}
+
+/** Inserts a pending offer unless a partial unique index says the order or driver has one. */
+export async function insertOffer(tx: Queryable, o: NewOffer): Promise<string | null> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO driver_offers (order_id, driver_id, score, distance_km, earnings_cents, offered_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT DO NOTHING RETURNING id`,
+    [o.orderId, o.driverId, o.score, o.distanceKm, o.earningsCents, o.offeredAt, o.expiresAt],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export async function setDispatchState(
+  tx: Queryable,
+  orderId: string,
+  state: { status: 'searching' | 'offered'; nextAt: Date; attempts?: number; offered?: boolean },
+) {
+  await tx.query(
+    `UPDATE orders SET dispatch_status = $2, dispatch_next_at = $3,
+       dispatch_attempts = COALESCE($4, dispatch_attempts),
+       offers_count = offers_count + CASE WHEN $5 THEN 1 ELSE 0 END, updated_at = now()
+     WHERE id = $1`,
+    [orderId, state.status, state.nextAt, state.attempts ?? null, state.offered ?? false],
+  );
+}
+
+export async function flagOrder(tx: Queryable, orderId: string, reason: string, now: Date) {
+  const { rowCount } = await tx.query(
+    `UPDATE orders SET needs_attention_at = $3, attention_reason = $2
+     WHERE id = $1 AND needs_attention_at IS NULL`,
+    [orderId, reason, now],
+  );
+  return rowCount === 1;
+}
+
+export interface OfferRow {
+  id: string;
+  order_id: string;
+  driver_id: string;
+  status: string;
+  expires_at: Date;
+  offered_at: Date;
+}
+
+export async function lockOffer(tx: Queryable, offerId: string, driverId: string) {
+  const { rows } = await tx.query<OfferRow>(
+    `SELECT id, order_id, driver_id, status, expires_at, offered_at FROM driver_offers
+     WHERE id = $1 AND driver_id = $2 FOR UPDATE`,
+    [offerId, driverId],
+  );
+  return rows[0] ?? null;
+}
+
+export async function closeOffer(tx: Queryable, offerId: string, status: string, now: Date) {
+  await tx.query(`UPDATE driver_offers SET status = $2, responded_at = $3 WHERE id = $1`, [
+    offerId,
+    status,
+    now,
+  ]);
+}
+
+/**
+ * Compare-and-set assignment: succeeds only while the order has no driver and is still
+ * waiting for pickup. Of any number of racing callers exactly one gets a row back.
+ */
+export async function assignDriver(tx: Queryable, orderId: string, driverId: string, now: Date) {
+  const { rows } = await tx.query<{ id: string; confirmed_at: Date | null; offers_count: number }>(
+    `UPDATE orders SET driver_id = $2, assigned_at = $3, dispatch_status = 'assigned',
+       dispatch_next_at = NULL, needs_attention_at = NULL, attention_reason = NULL, updated_at = now()
+     WHERE id = $1 AND driver_id IS NULL AND status IN ('confirmed', 'preparing', 'ready_for_pickup')
+     RETURNING id, confirmed_at, offers_count`,
+    [orderId, driverId, now],
+  );
+  if (!rows[0]) return null;
+  await tx.query(
+    `UPDATE drivers SET active_orders = active_orders + 1, updated_at = now() WHERE id = $1`,
+    [driverId],
+  );
+  return rows[0];
+}
+
+export async function countOfferResponse(tx: Queryable, driverId: string, accepted: boolean) {
+  await tx.query(
+    `UPDATE drivers SET offers_received = offers_received + 1,
+       offers_accepted = offers_accepted + CASE WHEN $2 THEN 1 ELSE 0 END WHERE id = $1`,
+    [driverId, accepted],
+  );
+}
+
+export async function cancelPendingOffers(tx: Queryable, orderId: string, now: Date) {
+  const { rows } = await tx.query<{ driver_id: string }>(
+    `UPDATE driver_offers SET status = 'cancelled', responded_at = $2
+     WHERE order_id = $1 AND status = 'pending' RETURNING driver_id`,
+    [orderId, now],
+  );
+  return rows.map((r) => r.driver_id);
+}
+
+export async function releaseDriver(tx: Queryable, driverId: string, delivered: boolean) {
+  await tx.query(
+    `UPDATE drivers SET active_orders = GREATEST(active_orders - 1, 0),
+       total_deliveries = total_deliveries + CASE WHEN $2 THEN 1 ELSE 0 END, updated_at = now()
+     WHERE id = $1`,
+    [driverId, delivered],
+  );
+}
+
+/** Orders whose driver went offline long ago while carrying them: flag for reassignment. */
+export async function flagAbandonedOrders(tx: Queryable, offlineBefore: Date, now: Date) {
+  const { rows } = await tx.query<{ id: string }>(
+    `UPDATE orders o SET needs_attention_at = $2, attention_reason = 'driver offline'
+     FROM drivers d
+     WHERE d.id = o.driver_id AND d.status = 'offline' AND d.went_offline_at < $1
+       AND o.status IN ('confirmed', 'preparing', 'ready_for_pickup', 'picked_up')
+       AND o.needs_attention_at IS NULL
+     RETURNING o.id`,
+    [offlineBefore, now],
+  );
+  return rows.map((r) => r.id);
+}

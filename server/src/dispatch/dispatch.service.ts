@@ -1,0 +1,434 @@
+import type CircuitBreaker from 'opossum';
+import type { Logger } from 'pino';
+import type { GeoIndex } from '../adapters/ports.ts';
+import type { Db, Queryable, Tx } from '../db/db.ts';
+import { DomainError, notFound } from '../errors.ts';
+import {
+  driverAssignments,
+  geoQueryDuration,
+  matchingDuration,
+  offersPerAssignment,
+} from '../metrics/metrics.ts';
+import type { TransitionListener } from '../orders/orders.service.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { ChannelPublisher } from '../realtime/channel-events.ts';
+import { createBreaker, DISPATCH_BREAKER, type BreakerOptions } from './breaker.ts';
+import * as repo from './dispatch.repository.ts';
+import { findOfferView, findPendingOfferView, orderEarnings } from './offers.repository.ts';
+import { rankCandidates } from './scoring.ts';
+
+export interface DispatchSettings {
+  /** Whether this instance sweeps at all (kicks included); other instances may. */
+  enabled: boolean;
+  offerTimeoutMs: number;
+  ringsKm: readonly number[];
+  retryMaxMs: number;
+  flagAfterMs: number;
+  driverStaleMs: number;
+  offlineFlagMs: number;
+}
+
+/** A message for a person, stored and pushed (implemented by the notifications module). */
+export type Notify = (
+  tx: Tx,
+  n: {
+    userId: string;
+    type: string;
+    title: string;
+    body: string;
+    orderId: string | null;
+    channel: string;
+  },
+) => Promise<void>;
+
+export interface DispatchDeps {
+  db: Db;
+  geo: GeoIndex;
+  publisher: ChannelPublisher;
+  clock: Clock;
+  settings: DispatchSettings;
+  log: Logger;
+  notify?: Notify;
+  /** Called after an assignment or release commits (tracking caches). */
+  onAssignmentChange?: (orderId: string, driverIds: Array<string | null>) => Promise<void>;
+  breaker?: BreakerOptions;
+}
+
+interface Candidate {
+  id: string;
+  distanceKm: number;
+  score: number;
+}
+
+export type DispatchService = ReturnType<typeof createDispatchService>;
+
+/**
+ * Matching: sequential, scored offers with a deadline. Every piece of state (whose turn it is,
+ * when the offer expires, who declined) lives in PostgreSQL; any instance's sweeper may do the
+ * next step, and the row lock taken with SKIP LOCKED makes sure only one does.
+ */
+export function createDispatchService(deps: DispatchDeps) {
+  const { db, geo, publisher, clock, settings, log } = deps;
+  const maxRadius = Math.max(...settings.ringsKm);
+  const now = () => new Date(clock.now());
+  const changed = (orderId: string, drivers: Array<string | null>) =>
+    deps.onAssignmentChange?.(orderId, drivers);
+
+  /** Nearby, fresh, eligible drivers for an order, best first; widens the ring until found. */
+  async function findCandidates(tx: Queryable, order: repo.DueOrder): Promise<Candidate[]> {
+    const freshAfter = clock.now() - settings.driverStaleMs;
+    for (const radius of settings.ringsKm) {
+      const started = performance.now();
+      const hits = await geo.search({ lat: order.m_lat, lng: order.m_lng }, radius, 100);
+      geoQueryDuration.observe((performance.now() - started) / 1000);
+      const fresh = hits.filter((h) => h.at >= freshAfter);
+      if (fresh.length === 0) continue;
+      const distance = new Map(fresh.map((h) => [h.id, h.distanceKm]));
+      const eligible = await repo.eligibleDrivers(tx, order.id, [...distance.keys()]);
+      if (eligible.length === 0) continue;
+      const ranked = rankCandidates(
+        eligible.map((d) => ({
+          id: d.id,
+          distanceKm: distance.get(d.id)!,
+          rating: d.rating,
+          offersReceived: d.offers_received,
+          offersAccepted: d.offers_accepted,
+          activeOrders: d.active_orders,
+          maxActiveOrders: d.max_active_orders,
+        })),
+        maxRadius,
+      );
+      return ranked.map((c) => ({ id: c.id, distanceKm: c.distanceKm, score: c.score.total }));
+    }
+    return [];
+  }
+
+  const breaker: CircuitBreaker<[Queryable, repo.DueOrder], Candidate[]> = createBreaker(
+    'driver-matching',
+    findCandidates,
+    deps.breaker ?? DISPATCH_BREAKER,
+  );
+
+  async function announceOffer(offerId: string, driverId: string) {
+    const offer = await findOfferView(db, offerId);
+    if (offer) await publisher.publish(`driver:${driverId}`, 'offer.new', offer);
+  }
+
+  /** One step for one due order: expire a lapsed offer, then offer the next best driver. */
+  async function step(tx: Tx, order: repo.DueOrder): Promise<void> {
+    const t = now();
+    if (order.dispatch_status === 'offered') {
+      const expired = await repo.expireDueOffer(tx, order.id, t);
+      if (expired) {
+        driverAssignments.inc({ result: 'expired' });
+        await repo.countOfferResponse(tx, expired.driver_id, false);
+        tx.afterCommit(() =>
+          publisher.publish(`driver:${expired.driver_id}`, 'offer.expired', {
+            offerId: expired.id,
+            orderId: order.id,
+          }),
+        );
+      } else {
+        const pending = await repo.pendingOfferOf(tx, order.id);
+        if (pending) {
+          await repo.setDispatchState(tx, order.id, {
+            status: 'offered',
+            nextAt: pending.expires_at,
+          });
+          return;
+        }
+      }
+    }
+    const candidates = await breaker.fire(tx, order);
+    const earnings = candidates.length ? await orderEarnings(tx, order.id) : 0;
+    for (const c of candidates) {
+      const expiresAt = new Date(t.getTime() + settings.offerTimeoutMs);
+      const offerId = await repo.insertOffer(tx, {
+        orderId: order.id,
+        driverId: c.id,
+        score: c.score,
+        distanceKm: c.distanceKm,
+        earningsCents: earnings,
+        offeredAt: t,
+        expiresAt,
+      });
+      if (!offerId) continue; // the driver got another offer meanwhile: next candidate
+      await repo.setDispatchState(tx, order.id, {
+        status: 'offered',
+        nextAt: expiresAt,
+        attempts: 0,
+        offered: true,
+      });
+      await deps.notify?.(tx, {
+        userId: c.id,
+        type: 'offer.new',
+        title: 'New delivery offer',
+        body: `Earn €${(earnings / 100).toFixed(2)}; ${c.distanceKm.toFixed(1)} km to pickup. Answer within ${Math.round(settings.offerTimeoutMs / 1000)} s.`,
+        orderId: order.id,
+        channel: `driver:${c.id}`,
+      });
+      tx.afterCommit(() => announceOffer(offerId, c.id));
+      return;
+    }
+    driverAssignments.inc({ result: 'no_driver' });
+    const attempts = order.dispatch_attempts + 1;
+    const backoff = Math.min(1_000 * 2 ** Math.min(attempts - 1, 10), settings.retryMaxMs);
+    await repo.setDispatchState(tx, order.id, {
+      status: 'searching',
+      nextAt: new Date(t.getTime() + backoff),
+      attempts,
+    });
+    const searchingFor = t.getTime() - order.dispatch_started_at.getTime();
+    if (
+      searchingFor >= settings.flagAfterMs &&
+      (await repo.flagOrder(tx, order.id, 'no driver found', t))
+    ) {
+      await deps.notify?.(tx, {
+        userId: order.customer_id,
+        type: 'order.delayed',
+        title: 'Still looking for a driver',
+        body: 'All nearby drivers are busy. We keep trying and an operator has been alerted.',
+        orderId: order.id,
+        channel: `order:${order.id}`,
+      });
+      tx.afterCommit(() =>
+        publisher.publish('fleet', 'order.needs_attention', {
+          orderId: order.id,
+          reason: 'no driver found',
+        }),
+      );
+    }
+  }
+
+  /** Listener on order transitions: start, stop and settle dispatch with the move. */
+  const onStatusChange: TransitionListener = async (tx, { order, to }) => {
+    const t = now();
+    if (to === 'confirmed' && order.driver_id === null) {
+      await tx.query(
+        `UPDATE orders SET dispatch_status = 'searching', dispatch_started_at = $2, dispatch_next_at = $2,
+           dispatch_attempts = 0 WHERE id = $1`,
+        [order.id, t],
+      );
+      tx.afterCommit(() => kick());
+    } else if (to === 'cancelled' || to === 'delivered') {
+      const offered = await repo.cancelPendingOffers(tx, order.id, t);
+      await tx.query(
+        `UPDATE orders SET dispatch_status = 'stopped', dispatch_next_at = NULL WHERE id = $1`,
+        [order.id],
+      );
+      if (order.driver_id) await repo.releaseDriver(tx, order.driver_id, to === 'delivered');
+      tx.afterCommit(async () => {
+        for (const d of offered)
+          await publisher.publish(`driver:${d}`, 'offer.cancelled', { orderId: order.id });
+        await changed(order.id, [order.driver_id]);
+      });
+    } else {
+      tx.afterCommit(() => changed(order.id, [order.driver_id]));
+    }
+  };
+
+  let kickScheduled = false;
+  let running: Promise<number> | null = null;
+  /** Asks the local sweeper to run soon (a hint only: the database is the source of truth). */
+  function kick() {
+    if (kickScheduled || !settings.enabled) return;
+    kickScheduled = true;
+    setImmediate(() => {
+      kickScheduled = false;
+      void tick().catch((err: unknown) => log.warn({ err }, 'dispatch tick failed'));
+    });
+  }
+
+  /** Processes due orders until none is left (at most `limit`); returns how many it handled. */
+  async function tick(limit = 50): Promise<number> {
+    if (running) return running;
+    running = (async () => {
+      let handled = 0;
+      while (handled < limit) {
+        if (breaker.opened) break; // orders stay queued, untouched, until it half-opens
+        const did = await db.transaction(async (tx) => {
+          const order = await repo.claimDueOrder(tx, now());
+          if (!order) return false;
+          await step(tx, order);
+          return true;
+        });
+        if (!did) break;
+        handled += 1;
+      }
+      const flagged = await db.transaction((tx) =>
+        repo.flagAbandonedOrders(tx, new Date(clock.now() - settings.offlineFlagMs), now()),
+      );
+      for (const id of flagged)
+        await publisher.publish('fleet', 'order.needs_attention', {
+          orderId: id,
+          reason: 'driver offline',
+        });
+      return handled;
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  async function respond(driverId: string, offerId: string, accept: boolean) {
+    const t = now();
+    type Outcome = { error: DomainError } | { orderId: string };
+    const outcome = await db.transaction(async (tx): Promise<Outcome> => {
+      const offer = await repo.lockOffer(tx, offerId, driverId);
+      if (!offer) throw notFound('Offer');
+      if (offer.status === 'expired' || (offer.status === 'pending' && offer.expires_at <= t)) {
+        if (offer.status === 'pending') {
+          await repo.closeOffer(tx, offer.id, 'expired', t);
+          await repo.countOfferResponse(tx, driverId, false);
+          await tx.query(
+            `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1 AND dispatch_status = 'offered'`,
+            [offer.order_id, t],
+          );
+          driverAssignments.inc({ result: 'expired' });
+          tx.afterCommit(() => kick());
+        }
+        return { error: new DomainError('OFFER_EXPIRED', 'This offer has expired', { offerId }) };
+      }
+      if (offer.status !== 'pending') {
+        const code = offer.status === 'cancelled' ? 'ORDER_ALREADY_ASSIGNED' : 'OFFER_NOT_PENDING';
+        return {
+          error: new DomainError(code, `This offer is ${offer.status}`, {
+            offerStatus: offer.status,
+          }),
+        };
+      }
+      if (!accept) {
+        await repo.closeOffer(tx, offer.id, 'rejected', t);
+        await repo.countOfferResponse(tx, driverId, false);
+        await tx.query(
+          `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1`,
+          [offer.order_id, t],
+        );
+        driverAssignments.inc({ result: 'rejected' });
+        tx.afterCommit(() => kick());
+        return { orderId: offer.order_id };
+      }
+      const assigned = await repo.assignDriver(tx, offer.order_id, driverId, t);
+      if (!assigned) {
+        await repo.closeOffer(tx, offer.id, 'cancelled', t);
+        return {
+          error: new DomainError(
+            'ORDER_ALREADY_ASSIGNED',
+            'Another driver has this order, or it was cancelled',
+          ),
+        };
+      }
+      await repo.closeOffer(tx, offer.id, 'accepted', t);
+      await repo.countOfferResponse(tx, driverId, true);
+      await tx.query(
+        `INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason, data)
+         SELECT id, status, status, $2, 'driver', 'driver assigned', jsonb_build_object('driverId', $3::text)
+         FROM orders WHERE id = $1`,
+        [offer.order_id, driverId, driverId],
+      );
+      tx.afterCommit(async () => {
+        driverAssignments.inc({ result: 'accepted' });
+        offersPerAssignment.observe(assigned.offers_count);
+        if (assigned.confirmed_at)
+          matchingDuration.observe((t.getTime() - assigned.confirmed_at.getTime()) / 1000);
+        await publisher.publish(`order:${offer.order_id}`, 'order.assigned', {
+          orderId: offer.order_id,
+          driverId,
+        });
+        await changed(offer.order_id, [driverId]);
+      });
+      return { orderId: offer.order_id };
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome;
+  }
+
+  return {
+    onStatusChange,
+    tick,
+    kick,
+    breaker,
+    accept: (driverId: string, offerId: string) => respond(driverId, offerId, true),
+    reject: (driverId: string, offerId: string) => respond(driverId, offerId, false),
+    currentOffer: (driverId: string) => findPendingOfferView(db, driverId, now()),
+
+    /** Going offline withdraws a pending offer so the order moves on at once. */
+    async withdrawOffers(driverId: string): Promise<void> {
+      const t = now();
+      await db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ order_id: string }>(
+          `UPDATE driver_offers SET status = 'cancelled', responded_at = $2
+           WHERE driver_id = $1 AND status = 'pending' RETURNING order_id`,
+          [driverId, t],
+        );
+        for (const r of rows) {
+          await tx.query(
+            `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1`,
+            [r.order_id, t],
+          );
+        }
+        if (rows.length) tx.afterCommit(() => kick());
+      });
+    },
+
+    /** Admin: take the order from its driver and assign it to `driverId`, or search again. */
+    async reassign(orderId: string, adminId: string, driverId?: string, reason?: string) {
+      const t = now();
+      const { previous } = await db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ driver_id: string | null; status: string }>(
+          'SELECT driver_id, status FROM orders WHERE id = $1 FOR UPDATE',
+          [orderId],
+        );
+        const order = rows[0];
+        if (!order) throw notFound('Order');
+        if (!['confirmed', 'preparing', 'ready_for_pickup'].includes(order.status)) {
+          throw new DomainError(
+            'INVALID_TRANSITION',
+            `An order that is ${order.status} cannot be reassigned`,
+            {
+              currentStatus: order.status,
+            },
+          );
+        }
+        await repo.cancelPendingOffers(tx, orderId, t);
+        if (order.driver_id) await repo.releaseDriver(tx, order.driver_id, false);
+        await tx.query(
+          `UPDATE orders SET driver_id = NULL, assigned_at = NULL, dispatch_status = 'searching',
+             dispatch_started_at = $2, dispatch_next_at = $2, dispatch_attempts = 0,
+             needs_attention_at = NULL, attention_reason = NULL WHERE id = $1`,
+          [orderId, t],
+        );
+        if (driverId) {
+          const driver = await tx.query(`SELECT 1 FROM drivers WHERE id = $1`, [driverId]);
+          if (driver.rowCount === 0)
+            throw new DomainError('VALIDATION_FAILED', 'No such driver', { driverId });
+          await repo.assignDriver(tx, orderId, driverId, t);
+        }
+        await tx.query(
+          `INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason, data)
+           VALUES ($1, $2, $2, $3, 'admin', $4, jsonb_build_object('from', $5::text, 'to', $6::text))`,
+          [
+            orderId,
+            order.status,
+            adminId,
+            reason ?? 'reassigned',
+            order.driver_id,
+            driverId ?? null,
+          ],
+        );
+        tx.afterCommit(async () => {
+          if (order.driver_id)
+            await publisher.publish(`driver:${order.driver_id}`, 'order.unassigned', { orderId });
+          await publisher.publish(`order:${orderId}`, 'order.assigned', {
+            orderId,
+            driverId: driverId ?? null,
+          });
+          await changed(orderId, [order.driver_id, driverId ?? null]);
+          if (!driverId) kick();
+        });
+        return { previous: order.driver_id };
+      });
+      return { previousDriverId: previous, driverId: driverId ?? null };
+    },
+  };
+}

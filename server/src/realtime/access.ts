@@ -1,0 +1,34 @@
+import type { Session } from '../auth/auth.service.ts';
+import { findMerchantByOwner } from '../catalog/catalog.repository.ts';
+import type { Queryable } from '../db/db.ts';
+import { findOrderRow } from '../orders/orders.repository.ts';
+
+async function ownsMerchant(db: Queryable, session: Session, merchantId: string) {
+  if (session.role !== 'merchant') return false;
+  return (await findMerchantByOwner(db, session.userId))?.id === merchantId;
+}
+
+/**
+ * Who may listen to a channel: `order:<id>` its customer, its store's owner and its assigned
+ * driver; `merchant:<id>` its owner; `driver:<id>` that driver; `fleet` nobody but admins, who
+ * may listen everywhere. Unknown ids and malformed names are refused like foreign ones.
+ */
+export async function canSubscribe(
+  db: Queryable,
+  session: Session,
+  channel: string,
+): Promise<boolean> {
+  if (session.role === 'admin') return true;
+  const [kind, id] = channel.split(':', 2);
+  if (!id) return false;
+  if (kind === 'driver') return session.role === 'driver' && session.userId === id;
+  if (kind === 'merchant') return ownsMerchant(db, session, id);
+  if (kind !== 'order') return false;
+  const order = await findOrderRow(db, id);
+  if (!order) return false;
+  return (
+    order.customer_id === session.userId ||
+    order.driver_id === session.userId ||
+    (await ownsMerchant(db, session, order.merchant_id))
+  );
+}

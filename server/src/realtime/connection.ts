@@ -1,0 +1,317 @@
+import {
+  ClientMessage,
+  WsCloseCode,
+  type LocationMessage,
+  type ServerEvent,
+  type ServerMessage,
+  type WsErrorCode,
+} from '@delivery/contracts';
+import type { FastifyBaseLogger } from 'fastify';
+import WebSocket, { type RawData } from 'ws';
+import type { EventLog } from '../adapters/ports.ts';
+import type { AuthService, Session } from '../auth/auth.service.ts';
+import type { Queryable } from '../db/db.ts';
+import { websocketMessages } from '../metrics/metrics.ts';
+import type { Clock } from '../platform/clock.ts';
+import { canSubscribe } from './access.ts';
+import type { ChannelEvent } from './channel-events.ts';
+import type { RealtimeHub } from './hub.ts';
+import { TokenBucket, WindowCounter } from './rate-limit.ts';
+import { ChannelSubscription, readReplay } from './subscription.ts';
+
+/** Stores a driver's position sent over the socket; `reason` says why one was refused. */
+export type LocationHandler = (
+  driverId: string,
+  msg: LocationMessage,
+) => Promise<{ accepted: boolean; reason?: string }>;
+
+export interface ConnectionLimits {
+  authTimeoutMs: number;
+  /** Larger messages get MESSAGE_TOO_LARGE; the socket stays open. */
+  maxMessageBytes: number;
+  messagesPerSecond: number;
+  /** Messages dropped by the rate limit within 10 s before the socket is closed with 4429. */
+  maxDroppedPer10s: number;
+  maxSubscriptions: number;
+  /** Unsent bytes a slow reader may pile up before it is closed with 1013. */
+  maxBufferedBytes: number;
+  /** Events replayed per subscribe at most (read in pages of 1000). */
+  maxReplay: number;
+}
+
+export interface ConnectionContext {
+  auth: AuthService;
+  db: Queryable;
+  events: EventLog;
+  hub: RealtimeHub;
+  clock: Clock;
+  onLocation: LocationHandler;
+  limits: ConnectionLimits;
+  log: FastifyBaseLogger;
+}
+
+type ControlMessage = Exclude<ServerMessage, ServerEvent>;
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+/**
+ * One client socket of `/ws`: authentication, the message protocol, its channel subscriptions
+ * with replay, its rate limit. Messages are handled one after another, so answers come in the
+ * order of the requests and a subscribe always completes before a later unsubscribe.
+ */
+export class Connection {
+  session: Session | null = null;
+  /** Cleared by each heartbeat ping, set again by the pong. */
+  alive = true;
+  private token: string | null = null;
+  private closing = false;
+  private authTimer: NodeJS.Timeout | undefined;
+  private readonly subscriptions = new Map<string, ChannelSubscription>();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly bucket: TokenBucket;
+  private readonly dropped: WindowCounter;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.bucket = new TokenBucket(
+      ctx.limits.messagesPerSecond,
+      ctx.limits.messagesPerSecond,
+      ctx.clock,
+    );
+    this.dropped = new WindowCounter(10_000, ctx.clock);
+  }
+
+  /** Signs in with the upgrade request's token, or waits for an `auth` message. */
+  start(token: string | null, resolved: Session | null): void {
+    if (token) {
+      this.enqueue(() => this.authenticate(token, resolved));
+      return;
+    }
+    this.authTimer = setTimeout(() => {
+      if (this.session) return;
+      this.sendError('UNAUTHENTICATED', 'No auth message in time');
+      this.close(WsCloseCode.unauthenticated, 'authentication timeout');
+    }, this.ctx.limits.authTimeoutMs);
+  }
+
+  receive(data: RawData, isBinary: boolean): void {
+    websocketMessages.inc({ direction: 'in' });
+    this.alive = true;
+    if (this.closing) return;
+    if (!this.bucket.take()) {
+      if (this.dropped.hit() > this.ctx.limits.maxDroppedPer10s) {
+        this.close(WsCloseCode.rateLimited, 'rate limit exceeded');
+      } else {
+        this.sendError('RATE_LIMITED', `At most ${this.ctx.limits.messagesPerSecond} per second`);
+      }
+      return;
+    }
+    this.enqueue(() => this.handle(data, isBinary));
+  }
+
+  /** The heartbeat: a socket that did not answer the previous ping is cut off. */
+  heartbeat(): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (!this.alive) {
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+    if (this.token) this.enqueue(() => this.recheckSession());
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    clearTimeout(this.authTimer);
+    this.socket.close(code, reason);
+  }
+
+  terminate(): void {
+    this.closing = true;
+    this.socket.terminate();
+  }
+
+  /** Called once the socket is closed: releases every channel. */
+  async dispose(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.authTimer);
+    const subs = [...this.subscriptions.values()];
+    this.subscriptions.clear();
+    await Promise.allSettled(subs.map((s) => s.membership.leave()));
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(async () => {
+      if (this.closing) return;
+      try {
+        await task();
+      } catch (err) {
+        this.ctx.log.error({ err }, 'websocket message failed');
+        this.sendError('INTERNAL', 'Something went wrong');
+      }
+    });
+  }
+
+  private async handle(data: RawData, isBinary: boolean): Promise<void> {
+    const bytes = toBuffer(data);
+    if (bytes.length > this.ctx.limits.maxMessageBytes) {
+      this.sendError(
+        'MESSAGE_TOO_LARGE',
+        `Messages are limited to ${this.ctx.limits.maxMessageBytes} bytes`,
+      );
+      return;
+    }
+    if (isBinary) {
+      this.sendError('BAD_MESSAGE', 'Send JSON text messages');
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      this.sendError('BAD_MESSAGE', 'Not valid JSON');
+      return;
+    }
+    const parsed = ClientMessage.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      this.sendError('BAD_MESSAGE', `${where}${issue?.message ?? 'invalid message'}`);
+      return;
+    }
+    const msg = parsed.data;
+    if (msg.type === 'ping') return this.send({ type: 'pong' });
+    if (msg.type === 'auth') {
+      if (this.session) return this.sendError('BAD_MESSAGE', 'Already signed in');
+      return this.authenticate(msg.token, null);
+    }
+    const session = this.session;
+    if (!session) return this.sendError('UNAUTHENTICATED', 'Send {"type":"auth"} first');
+    switch (msg.type) {
+      case 'subscribe':
+        return this.subscribe(session, msg.channel, msg.lastEventId ?? null);
+      case 'unsubscribe':
+        return this.unsubscribe(msg.channel);
+      case 'location':
+        return this.location(session, msg);
+    }
+  }
+
+  private async authenticate(token: string, resolved: Session | null): Promise<void> {
+    clearTimeout(this.authTimer);
+    const session = resolved ?? (await this.ctx.auth.resolve(token));
+    if (this.closing) return;
+    if (!session) {
+      this.sendError('UNAUTHENTICATED', 'Unknown or expired session');
+      this.close(WsCloseCode.unauthenticated, 'unauthenticated');
+      return;
+    }
+    this.session = session;
+    this.token = token;
+    this.send({ type: 'ready', userId: session.userId, role: session.role });
+  }
+
+  /** Logout revokes a session at once: a socket opened with it goes at the next heartbeat. */
+  private async recheckSession(): Promise<void> {
+    if (!this.token || (await this.ctx.auth.resolve(this.token))) return;
+    this.sendError('UNAUTHENTICATED', 'Your session has ended');
+    this.close(WsCloseCode.unauthenticated, 'session ended');
+  }
+
+  /**
+   * Joins the channel's live feed first and holds its events back, then replays the log after
+   * `lastEventId`, then releases the held events the replay did not already contain. The
+   * answer `subscribed {replayed}` precedes the replayed events. Without `lastEventId` the
+   * channel simply goes live.
+   */
+  private async subscribe(
+    session: Session,
+    channel: string,
+    lastEventId: string | null,
+  ): Promise<void> {
+    if (this.subscriptions.has(channel)) {
+      return this.send({ type: 'subscribed', channel, replayed: 0 });
+    }
+    if (this.subscriptions.size >= this.ctx.limits.maxSubscriptions) {
+      return this.sendError('TOO_MANY_SUBSCRIPTIONS', 'Unsubscribe from a channel first', {
+        channel,
+      });
+    }
+    if (!(await canSubscribe(this.ctx.db, session, channel))) {
+      return this.sendError('FORBIDDEN', 'You may not listen to this channel', { channel });
+    }
+    if (this.closing) return;
+    const sub = new ChannelSubscription(this.ctx.hub, channel, (raw) => this.sendRaw(raw));
+    this.subscriptions.set(channel, sub);
+    let replay: ChannelEvent[];
+    try {
+      await sub.membership.ready;
+      replay = lastEventId
+        ? await readReplay(this.ctx.events, channel, lastEventId, this.ctx.limits.maxReplay)
+        : [];
+    } catch (err) {
+      this.ctx.log.warn({ err, channel }, 'websocket subscribe failed');
+      if (this.subscriptions.get(channel) === sub) {
+        this.subscriptions.delete(channel);
+        await sub.membership.leave();
+      }
+      return this.sendError('UNAVAILABLE', 'Could not subscribe; try again', { channel });
+    }
+    if (this.subscriptions.get(channel) !== sub) return;
+    this.send({ type: 'subscribed', channel, replayed: replay.length });
+    sub.goLive(replay, lastEventId);
+  }
+
+  private async unsubscribe(channel: string): Promise<void> {
+    const sub = this.subscriptions.get(channel);
+    if (sub) {
+      this.subscriptions.delete(channel);
+      await sub.membership.leave();
+    }
+    this.send({ type: 'unsubscribed', channel });
+  }
+
+  private async location(session: Session, msg: LocationMessage): Promise<void> {
+    if (session.role !== 'driver') {
+      return this.sendError('FORBIDDEN', 'Only drivers send locations', { seq: msg.seq });
+    }
+    let result: Awaited<ReturnType<LocationHandler>>;
+    try {
+      result = await this.ctx.onLocation(session.userId, msg);
+    } catch (err) {
+      this.ctx.log.error({ err }, 'websocket location update failed');
+      return this.sendError('INTERNAL', 'Could not take the location', { seq: msg.seq });
+    }
+    if (result.accepted) return this.send({ type: 'ack', seq: msg.seq });
+    this.sendError('LOCATION_REJECTED', result.reason ?? 'Location rejected', { seq: msg.seq });
+  }
+
+  private sendError(
+    code: WsErrorCode,
+    message: string,
+    extra: { channel?: string; seq?: number } = {},
+  ): void {
+    this.send({ type: 'error', code, message, ...extra });
+  }
+
+  private send(msg: ControlMessage): void {
+    this.sendRaw(JSON.stringify(msg));
+  }
+
+  private sendRaw(text: string): void {
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+      this.close(WsCloseCode.slowConsumer, 'too slow; reconnect with lastEventId');
+      return;
+    }
+    this.socket.send(text);
+    websocketMessages.inc({ direction: 'out' });
+  }
+}

@@ -1,0 +1,358 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { assignDriver } from '../src/dispatch/dispatch.repository.ts';
+import { ManualClock } from '../src/platform/clock.ts';
+import {
+  createAdmin,
+  createStore,
+  HEIDELBERG,
+  placeOrder,
+  registerUser,
+  type TestStore,
+  type TestUser,
+} from './factories.ts';
+import { apiClient, type Api } from './http.ts';
+import { startTestPlatform, type TestPlatform } from './platform.ts';
+
+/**
+ * Matching with a clock the test moves: the sweeper is off and each test calls `tick()`, so
+ * every offer, expiry and hand-over happens exactly when the test says.
+ */
+let tp: TestPlatform;
+let api: Api;
+let clock: ManualClock;
+let store: TestStore;
+let customer: TestUser;
+
+// Metres north of the store, roughly: 0.009° of latitude ≈ 1 km.
+const north = (km: number) => ({ lat: HEIDELBERG.lat + km * 0.009, lng: HEIDELBERG.lng });
+
+beforeAll(async () => {
+  clock = new ManualClock(Date.now());
+  tp = await startTestPlatform({ DISPATCH_ENABLED: 'false' }, { clock });
+  api = apiClient(tp.baseUrl);
+  store = await createStore(tp, api);
+  customer = await registerUser(api, 'customer');
+});
+afterAll(() => tp?.stop());
+
+async function onlineDriver(km: number): Promise<TestUser> {
+  const driver = await registerUser(api, 'driver');
+  const res = await api('POST', '/api/v1/driver/go-online', {
+    token: driver.token,
+    body: north(km),
+  });
+  expect(res.status).toBe(200);
+  return driver;
+}
+
+async function confirmedOrder(): Promise<string> {
+  const order = await placeOrder(api, customer, store);
+  const res = await api('POST', `/api/v1/merchant/orders/${order.id}/confirm`, {
+    token: store.owner.token,
+  });
+  expect(res.status).toBe(200);
+  return order.id;
+}
+
+const offerOf = async (driver: TestUser) =>
+  (await api('GET', '/api/v1/driver/offers', { token: driver.token })).body.offer;
+
+/** Moves time on and has every driver report where they are, as their apps would. */
+async function advance(ms: number, drivers: Array<[TestUser, number]>) {
+  clock.advance(ms);
+  for (const [d, km] of drivers) {
+    const res = await api('POST', '/api/v1/driver/location', { token: d.token, body: north(km) });
+    expect(res.status).toBe(202);
+  }
+}
+
+beforeEach(async () => {
+  // Each test starts with no one online, so earlier tests' drivers cannot take its offers.
+  await tp.infra.db.query(`UPDATE drivers SET status = 'offline'`);
+  await tp.infra.db.query(`UPDATE driver_offers SET status = 'cancelled' WHERE status = 'pending'`);
+  await tp.infra.db.query(
+    `UPDATE orders SET dispatch_status = 'stopped' WHERE dispatch_status IN ('searching', 'offered')`,
+  );
+});
+
+describe('sequential offers', () => {
+  it('offers the best driver first, moves on after expiry and after a reject, never re-asks, then assigns', async () => {
+    const near = await onlineDriver(0.3);
+    const mid = await onlineDriver(1);
+    const far = await onlineDriver(4);
+    const fleet: Array<[TestUser, number]> = [
+      [near, 0.3],
+      [mid, 1],
+      [far, 4],
+    ];
+    const orderId = await confirmedOrder();
+
+    expect(await tp.services.dispatch.tick()).toBe(1);
+    const first = await offerOf(near);
+    expect(first.orderId).toBe(orderId);
+    expect(Date.parse(first.expiresAt) - clock.now()).toBe(30_000);
+    expect(first.earningsCents).toBeGreaterThan(0);
+    expect(await offerOf(mid)).toBeNull();
+
+    await advance(29_000, fleet);
+    await tp.services.dispatch.tick();
+    expect((await offerOf(near))?.id).toBe(first.id); // not yet expired
+
+    await advance(2_000, fleet);
+    await tp.services.dispatch.tick();
+    expect(await offerOf(near)).toBeNull();
+    const second = await offerOf(mid);
+    expect(second.orderId).toBe(orderId);
+
+    const rejected = await api('POST', `/api/v1/driver/offers/${second.id}/reject`, {
+      token: mid.token,
+    });
+    expect(rejected.status).toBe(200);
+    await tp.services.dispatch.tick();
+    const third = await offerOf(far);
+    expect(third.orderId).toBe(orderId);
+
+    const late = await api('POST', `/api/v1/driver/offers/${first.id}/accept`, {
+      token: near.token,
+    });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('OFFER_EXPIRED');
+
+    const accepted = await api('POST', `/api/v1/driver/offers/${third.id}/accept`, {
+      token: far.token,
+    });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.order.driverId).toBe(far.id);
+    expect(accepted.body.order.dispatchStatus).toBe('assigned');
+
+    const offers = await tp.infra.db.query<{ driver_id: string; status: string }>(
+      'SELECT driver_id, status FROM driver_offers WHERE order_id = $1 ORDER BY offered_at',
+      [orderId],
+    );
+    expect(offers.rows).toEqual([
+      { driver_id: near.id, status: 'expired' },
+      { driver_id: mid.id, status: 'rejected' },
+      { driver_id: far.id, status: 'accepted' },
+    ]);
+  });
+
+  it('never offers to a driver whose last position is stale, and retries later', async () => {
+    const stale = await onlineDriver(0.5);
+    const orderId = await confirmedOrder();
+    clock.advance(31_000); // the driver reported 31 s ago: too old to be trusted
+    await tp.services.dispatch.tick();
+    expect(await offerOf(stale)).toBeNull();
+    const row = await tp.infra.db.query<{ dispatch_status: string; dispatch_attempts: number }>(
+      'SELECT dispatch_status, dispatch_attempts FROM orders WHERE id = $1',
+      [orderId],
+    );
+    expect(row.rows[0]).toEqual({ dispatch_status: 'searching', dispatch_attempts: 1 });
+    await advance(5_000, [[stale, 0.5]]);
+    await tp.services.dispatch.tick();
+    expect((await offerOf(stale))?.orderId).toBe(orderId);
+  });
+
+  it('flags an order no driver took within the configured time and tells the customer', async () => {
+    const orderId = await confirmedOrder();
+    for (let i = 0; i < 12; i++) {
+      clock.advance(30_000);
+      await tp.services.dispatch.tick();
+    }
+    const order = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+    expect(order.body.order.needsAttention).toBe(true);
+    const notes = await tp.infra.db.query(
+      `SELECT 1 FROM notifications WHERE order_id = $1 AND type = 'order.delayed'`,
+      [orderId],
+    );
+    expect(notes.rowCount).toBe(1);
+    await tp.services.orders.cancelByCustomer(customer.id, orderId);
+  });
+
+  it('stops dispatch and withdraws the offer when the customer cancels', async () => {
+    const driver = await onlineDriver(0.2);
+    const orderId = await confirmedOrder();
+    await tp.services.dispatch.tick();
+    const offer = await offerOf(driver);
+    expect(offer.orderId).toBe(orderId);
+    await api('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token });
+    expect(await offerOf(driver)).toBeNull();
+    const res = await api('POST', `/api/v1/driver/offers/${offer.id}/accept`, {
+      token: driver.token,
+    });
+    expect(res.status).toBe(409);
+    const order = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+    expect(order.body.order).toMatchObject({
+      status: 'cancelled',
+      driverId: null,
+      dispatchStatus: 'stopped',
+    });
+  });
+});
+
+describe('the database decides races', () => {
+  it('assigns an order to exactly one of 50 drivers claiming it at once', async () => {
+    const drivers = await Promise.all(
+      Array.from({ length: 50 }, () => registerUser(api, 'driver')),
+    );
+    const orderId = await confirmedOrder();
+    const now = new Date(clock.now());
+    const results = await Promise.all(
+      drivers.map((d) => tp.infra.db.transaction((tx) => assignDriver(tx, orderId, d.id, now))),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = drivers[results.findIndex(Boolean)]!;
+    const row = await tp.infra.db.query<{ driver_id: string }>(
+      'SELECT driver_id FROM orders WHERE id = $1',
+      [orderId],
+    );
+    expect(row.rows[0]!.driver_id).toBe(winner.id);
+    const load = await tp.infra.db.query<{ n: number }>(
+      'SELECT sum(active_orders)::int AS n FROM drivers WHERE id = ANY($1::uuid[])',
+      [drivers.map((d) => d.id)],
+    );
+    expect(load.rows[0]!.n).toBe(1);
+  });
+
+  it('lets a customer cancel racing a driver accept end in one consistent state', async () => {
+    const driver = await onlineDriver(0.2);
+    const orderId = await confirmedOrder();
+    await tp.services.dispatch.tick();
+    const offer = await offerOf(driver);
+    const [accept, cancel] = await Promise.all([
+      api('POST', `/api/v1/driver/offers/${offer.id}/accept`, { token: driver.token }),
+      api('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token }),
+    ]);
+    expect(cancel.status).toBe(200); // cancelling before pickup always succeeds
+    const row = await tp.infra.db.query<{ status: string; driver_id: string | null }>(
+      'SELECT status, driver_id FROM orders WHERE id = $1',
+      [orderId],
+    );
+    expect(row.rows[0]!.status).toBe('cancelled');
+    const load = await tp.infra.db.query<{ active_orders: number }>(
+      'SELECT active_orders FROM drivers WHERE id = $1',
+      [driver.id],
+    );
+    expect(load.rows[0]!.active_orders).toBe(0);
+    expect([200, 409]).toContain(accept.status);
+  });
+});
+
+describe('the delivery', () => {
+  it('runs from offer to delivered with the driver in charge, and keeps counters right', async () => {
+    const driver = await onlineDriver(0.2);
+    const orderId = await confirmedOrder();
+    await tp.services.dispatch.tick();
+    const offer = await offerOf(driver);
+    expect(
+      (await api('POST', `/api/v1/driver/offers/${offer.id}/accept`, { token: driver.token }))
+        .status,
+    ).toBe(200);
+    const early = await api('POST', `/api/v1/driver/orders/${orderId}/picked-up`, {
+      token: driver.token,
+    });
+    expect(early.status).toBe(409); // the food is not ready yet
+    for (const step of ['preparing', 'ready']) {
+      await api('POST', `/api/v1/merchant/orders/${orderId}/${step}`, { token: store.owner.token });
+    }
+    const stranger = await onlineDriver(3);
+    expect(
+      (await api('POST', `/api/v1/driver/orders/${orderId}/picked-up`, { token: stranger.token }))
+        .status,
+    ).toBe(404);
+    const picked = await api('POST', `/api/v1/driver/orders/${orderId}/picked-up`, {
+      token: driver.token,
+    });
+    expect(picked.body.order.status).toBe('picked_up');
+    const tracked = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+    expect(tracked.body.order.eta.minutes).toBeGreaterThan(0);
+    const delivered = await api('POST', `/api/v1/driver/orders/${orderId}/delivered`, {
+      token: driver.token,
+    });
+    expect(delivered.body.order.status).toBe('delivered');
+    const counters = await tp.infra.db.query(
+      'SELECT active_orders, total_deliveries, offers_received, offers_accepted FROM drivers WHERE id = $1',
+      [driver.id],
+    );
+    expect(counters.rows[0]).toEqual({
+      active_orders: 0,
+      total_deliveries: 1,
+      offers_received: 1,
+      offers_accepted: 1,
+    });
+    const earnings = await api('GET', '/api/v1/driver/earnings', { token: driver.token });
+    expect(earnings.body.orders[0].orderId).toBe(orderId);
+    expect(earnings.body.totalCents).toBe(offer.earningsCents);
+  });
+});
+
+describe('operators and absent drivers', () => {
+  async function assignedTo(driver: TestUser): Promise<string> {
+    const orderId = await confirmedOrder();
+    await tp.services.dispatch.tick();
+    const offer = await offerOf(driver);
+    expect(offer.orderId).toBe(orderId);
+    expect(
+      (await api('POST', `/api/v1/driver/offers/${offer.id}/accept`, { token: driver.token }))
+        .status,
+    ).toBe(200);
+    return orderId;
+  }
+
+  it('keeps an order assigned when its driver goes offline, offers nothing new, and flags it after 10 minutes', async () => {
+    const driver = await onlineDriver(0.2);
+    const orderId = await assignedTo(driver);
+    expect((await api('POST', '/api/v1/driver/go-offline', { token: driver.token })).status).toBe(
+      200,
+    );
+    const other = await confirmedOrder();
+    await tp.services.dispatch.tick();
+    expect(await offerOf(driver)).toBeNull();
+    const kept = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+    expect(kept.body.order).toMatchObject({ driverId: driver.id, needsAttention: false });
+    // went_offline_at is the database's time; put it 11 minutes behind the test clock.
+    await tp.infra.db.query('UPDATE drivers SET went_offline_at = $2 WHERE id = $1', [
+      driver.id,
+      new Date(clock.now() - 11 * 60_000),
+    ]);
+    await tp.services.dispatch.tick();
+    const flagged = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+    expect(flagged.body.order.needsAttention).toBe(true);
+    await tp.services.orders.cancelByCustomer(customer.id, other);
+  });
+
+  it('lets an admin reassign an order to another driver or back to the search', async () => {
+    const admin = await createAdmin(tp, api);
+    const first = await onlineDriver(0.2);
+    const orderId = await assignedTo(first);
+    const second = await onlineDriver(0.4);
+    const direct = await api('POST', `/api/v1/admin/orders/${orderId}/reassign`, {
+      token: admin.token,
+      body: { driverId: second.id, reason: 'first driver unreachable' },
+    });
+    expect(direct.status).toBe(200);
+    expect(direct.body.order.driverId).toBe(second.id);
+    const loads = await tp.infra.db.query<{ id: string; active_orders: number }>(
+      'SELECT id, active_orders FROM drivers WHERE id = ANY($1::uuid[])',
+      [[first.id, second.id]],
+    );
+    expect(Object.fromEntries(loads.rows.map((r) => [r.id, r.active_orders]))).toEqual({
+      [first.id]: 0,
+      [second.id]: 1,
+    });
+
+    const search = await api('POST', `/api/v1/admin/orders/${orderId}/reassign`, {
+      token: admin.token,
+      body: {},
+    });
+    expect(search.body.order).toMatchObject({ driverId: null, dispatchStatus: 'searching' });
+    await tp.services.dispatch.tick();
+    // The new search skips everyone already asked for this order (the first driver).
+    expect(await offerOf(first)).toBeNull();
+    expect((await offerOf(second))?.orderId).toBe(orderId);
+
+    const notYours = await api('POST', `/api/v1/admin/orders/${crypto.randomUUID()}/reassign`, {
+      token: admin.token,
+    });
+    expect(notYours.status).toBe(404);
+  });
+});
