@@ -19,7 +19,7 @@ const { values: args } = parseArgs({
     'customer-url': { type: 'string' },
   },
 });
-const baseUrl = args.url!;
+const baseUrl = args.url;
 const driverUrl = args['driver-url'] ?? baseUrl;
 const customerUrl = args['customer-url'] ?? baseUrl;
 const PASSWORD = 'demo1234';
@@ -227,7 +227,7 @@ async function main() {
       throw new Error('the customer saw no live tracking');
 
     step('admin stats');
-    const stats = (await call(baseUrl, 'GET', '/api/v1/admin/stats', admin)) as Json;
+    const stats = await call(baseUrl, 'GET', '/api/v1/admin/stats', admin);
     console.log(JSON.stringify(stats, null, 2));
   } finally {
     clearInterval(heartbeat);
