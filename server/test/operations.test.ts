@@ -182,3 +182,20 @@ describe('error responses', () => {
     });
   });
 });
+
+describe('database gauges', () => {
+  it('reports online drivers and active orders by status at scrape time', async () => {
+    const driver = await registerUser(api, 'driver');
+    await api('POST', '/api/v1/driver/go-online', {
+      token: driver.token,
+      body: { lat: 49.41, lng: 8.69 },
+    });
+    const store = await createStore(tp, api);
+    const customer = await registerUser(api, 'customer');
+    const before = sample(await metricsText(), 'delivery_active_orders{status="pending"}');
+    await placeOrder(api, customer, store);
+    const text = await metricsText();
+    expect(sample(text, 'delivery_online_drivers')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'delivery_active_orders{status="pending"}')).toBe(before + 1);
+  });
+});

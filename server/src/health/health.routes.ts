@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { KeyValueAdapters } from '../adapters/ports.ts';
 import type { Db } from '../db/db.ts';
-import { registry } from '../metrics/metrics.ts';
+import { activeOrders, onlineDrivers, registry } from '../metrics/metrics.ts';
 
 export interface HealthOptions {
   db: Db;
@@ -78,7 +78,22 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, op
     },
   );
 
-  app.get('/metrics', { schema: { tags, hide: false } }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  app.get('/metrics', { schema: { tags } }, async (_request, reply) => {
+    await refreshDatabaseGauges(opts.db).catch(() => undefined); // a down database must not hide the rest
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
 };
+
+/** Gauges that are facts of the shared database, so every instance reports the same value. */
+async function refreshDatabaseGauges(db: Db): Promise<void> {
+  const drivers = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM drivers WHERE status = 'online'`,
+  );
+  onlineDrivers.set(drivers.rows[0]?.n ?? 0);
+  const orders = await db.query<{ status: string; n: number }>(
+    `SELECT status, count(*)::int AS n FROM orders
+     WHERE status NOT IN ('delivered', 'cancelled') GROUP BY status`,
+  );
+  activeOrders.reset();
+  for (const r of orders.rows) activeOrders.set({ status: r.status }, r.n);
+}

@@ -113,3 +113,16 @@ export const websocketMessages = new Counter({
   labelNames: ['direction'] as const,
   registers: [registry],
 });
+
+export const onlineDrivers = new Gauge({
+  name: 'delivery_online_drivers',
+  help: 'Drivers online (read from the database at scrape time)',
+  registers: [registry],
+});
+
+export const activeOrders = new Gauge({
+  name: 'delivery_active_orders',
+  help: 'Orders not yet delivered or cancelled, by status (read at scrape time)',
+  labelNames: ['status'] as const,
+  registers: [registry],
+});
