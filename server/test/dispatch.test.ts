@@ -213,27 +213,30 @@ describe('the database decides races', () => {
     expect(load.rows[0]!.n).toBe(1);
   });
 
-  it('lets a customer cancel racing a driver accept end in one consistent state', async () => {
-    const driver = await onlineDriver(0.2);
-    const orderId = await confirmedOrder();
-    await tp.services.dispatch.tick();
-    const offer = await offerOf(driver);
-    const [accept, cancel] = await Promise.all([
-      api('POST', `/api/v1/driver/offers/${offer.id}/accept`, { token: driver.token }),
-      api('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token }),
-    ]);
-    expect(cancel.status).toBe(200); // cancelling before pickup always succeeds
-    const row = await tp.infra.db.query<{ status: string; driver_id: string | null }>(
-      'SELECT status, driver_id FROM orders WHERE id = $1',
-      [orderId],
-    );
-    expect(row.rows[0]!.status).toBe('cancelled');
-    const load = await tp.infra.db.query<{ active_orders: number }>(
-      'SELECT active_orders FROM drivers WHERE id = $1',
-      [driver.id],
-    );
-    expect(load.rows[0]!.active_orders).toBe(0);
-    expect([200, 409]).toContain(accept.status);
+  it('lets a customer cancel racing a driver accept end in one consistent state, every time', async () => {
+    for (let round = 0; round < 8; round++) {
+      await tp.infra.db.query(`UPDATE drivers SET status = 'offline'`);
+      const driver = await onlineDriver(0.2);
+      const orderId = await confirmedOrder();
+      await tp.services.dispatch.tick();
+      const offer = await offerOf(driver);
+      const [accept, cancel] = await Promise.all([
+        api('POST', `/api/v1/driver/offers/${offer.id}/accept`, { token: driver.token }),
+        api('POST', `/api/v1/orders/${orderId}/cancel`, { token: customer.token }),
+      ]);
+      expect(cancel.status).toBe(200); // cancelling before pickup always succeeds
+      expect([200, 409]).toContain(accept.status); // never a deadlock surfacing as 500
+      const row = await tp.infra.db.query<{ status: string }>(
+        'SELECT status FROM orders WHERE id = $1',
+        [orderId],
+      );
+      expect(row.rows[0]!.status).toBe('cancelled');
+      const load = await tp.infra.db.query<{ active_orders: number }>(
+        'SELECT active_orders FROM drivers WHERE id = $1',
+        [driver.id],
+      );
+      expect(load.rows[0]!.active_orders).toBe(0);
+    }
   });
 });
 

@@ -4,6 +4,8 @@ import { runAfterCommit, type AfterCommitHooks, type Db, type QueryResult, type 
 // timestamptz stays a Date (pg's default); bigint counts arrive as text, so parse them.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+const MAX_ATTEMPTS = 3;
+
 export interface PostgresOptions {
   url: string;
   poolSize?: number;
@@ -27,35 +29,51 @@ export function createPostgresDb(opts: PostgresOptions): Db {
     return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
   }
 
+  async function attemptTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    const hooks: AfterCommitHooks = [];
+    let result: T;
+    try {
+      await client.query('BEGIN');
+      const tx: Tx = {
+        async query<R>(sql: string, params?: unknown[]) {
+          const res = await client.query(sql, params);
+          return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+        },
+        async exec(sql: string) {
+          await client.query(sql);
+        },
+        afterCommit: (hook) => hooks.push(hook),
+      };
+      result = await fn(tx);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+      throw err;
+    }
+    client.release();
+    runAfterCommit(hooks, opts.onAfterCommitError);
+    return result;
+  }
+
   return {
     kind: 'postgres',
     query,
+    /**
+     * Runs `fn` in a transaction. A deadlock or serialization failure rolls everything back, so
+     * the whole function is safely retried (a few times, after a short random pause).
+     */
     async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      const hooks: AfterCommitHooks = [];
-      let result: T;
-      try {
-        await client.query('BEGIN');
-        const tx: Tx = {
-          async query<R>(sql: string, params?: unknown[]) {
-            const res = await client.query(sql, params);
-            return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
-          },
-          async exec(sql: string) {
-            await client.query(sql);
-          },
-          afterCommit: (hook) => hooks.push(hook),
-        };
-        result = await fn(tx);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        client.release();
-        throw err;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await attemptTransaction(fn);
+        } catch (err) {
+          const code = (err as { code?: unknown }).code;
+          if (attempt >= MAX_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw err;
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+        }
       }
-      client.release();
-      runAfterCommit(hooks, opts.onAfterCommitError);
-      return result;
     },
     async ping() {
       await pool.query('SELECT 1');

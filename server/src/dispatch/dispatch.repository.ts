@@ -124,6 +124,18 @@ export interface OfferRow {
   offered_at: Date;
 }
 
+/**
+ * Every transaction that touches an order and its offers locks the order row first, then the
+ * offers (the sweeper, cancel and reassign do too), so two of them can never deadlock.
+ */
+export async function lockOrderOfOffer(tx: Queryable, offerId: string) {
+  await tx.query(
+    `SELECT o.id FROM orders o WHERE o.id = (SELECT order_id FROM driver_offers WHERE id = $1)
+     FOR UPDATE`,
+    [offerId],
+  );
+}
+
 export async function lockOffer(tx: Queryable, offerId: string, driverId: string) {
   const { rows } = await tx.query<OfferRow>(
     `SELECT id, order_id, driver_id, status, expires_at, offered_at FROM driver_offers

@@ -274,6 +274,7 @@ export function createDispatchService(deps: DispatchDeps) {
     const t = now();
     type Outcome = { error: DomainError } | { orderId: string };
     const outcome = await db.transaction(async (tx): Promise<Outcome> => {
+      await repo.lockOrderOfOffer(tx, offerId);
       const offer = await repo.lockOffer(tx, offerId, driverId);
       if (!offer) throw notFound('Offer');
       if (offer.status === 'expired' || (offer.status === 'pending' && offer.expires_at <= t)) {
@@ -356,6 +357,13 @@ export function createDispatchService(deps: DispatchDeps) {
     async withdrawOffers(driverId: string): Promise<void> {
       const t = now();
       await db.transaction(async (tx) => {
+        // Order rows first, then the offers: the lock order every dispatch transaction keeps.
+        await tx.query(
+          `SELECT id FROM orders WHERE id IN
+             (SELECT order_id FROM driver_offers WHERE driver_id = $1 AND status = 'pending')
+           FOR UPDATE`,
+          [driverId],
+        );
         const { rows } = await tx.query<{ order_id: string }>(
           `UPDATE driver_offers SET status = 'cancelled', responded_at = $2
            WHERE driver_id = $1 AND status = 'pending' RETURNING order_id`,
