@@ -165,7 +165,8 @@ describe('sequential offers', () => {
       [orderId],
     );
     expect(notes.rowCount).toBe(1);
-    await tp.services.orders.cancelByCustomer(customer.id, orderId);
+    const cancelled = await tp.services.orders.cancelByCustomer(customer.id, orderId);
+    expect(cancelled.needsAttention).toBe(false); // a finished order needs no one's attention
   });
 
   it('stops dispatch and withdraws the offer when the customer cancels', async () => {
@@ -266,6 +267,7 @@ describe('the delivery', () => {
       token: driver.token,
     });
     expect(picked.body.order.status).toBe('picked_up');
+    expect(picked.body.order.eta.minutes).toBeGreaterThan(0);
     const tracked = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
     expect(tracked.body.order.eta.minutes).toBeGreaterThan(0);
     const delivered = await api('POST', `/api/v1/driver/orders/${orderId}/delivered`, {

@@ -120,8 +120,8 @@ export function createDispatchService(deps: DispatchDeps) {
     if (order.dispatch_status === 'offered') {
       const expired = await repo.expireDueOffer(tx, order.id, t);
       if (expired) {
-        driverAssignments.inc({ result: 'expired' });
         await repo.countOfferResponse(tx, expired.driver_id, false);
+        tx.afterCommit(() => driverAssignments.inc({ result: 'expired' }));
         tx.afterCommit(() =>
           publisher.publish(`driver:${expired.driver_id}`, 'offer.expired', {
             offerId: expired.id,
@@ -170,7 +170,7 @@ export function createDispatchService(deps: DispatchDeps) {
       tx.afterCommit(() => announceOffer(offerId, c.id));
       return;
     }
-    driverAssignments.inc({ result: 'no_driver' });
+    tx.afterCommit(() => driverAssignments.inc({ result: 'no_driver' }));
     const attempts = order.dispatch_attempts + 1;
     const backoff = Math.min(1_000 * 2 ** Math.min(attempts - 1, 10), settings.retryMaxMs);
     await repo.setDispatchState(tx, order.id, {
@@ -213,7 +213,8 @@ export function createDispatchService(deps: DispatchDeps) {
     } else if (to === 'cancelled' || to === 'delivered') {
       const offered = await repo.cancelPendingOffers(tx, order.id, t);
       await tx.query(
-        `UPDATE orders SET dispatch_status = 'stopped', dispatch_next_at = NULL WHERE id = $1`,
+        `UPDATE orders SET dispatch_status = 'stopped', dispatch_next_at = NULL,
+           needs_attention_at = NULL, attention_reason = NULL WHERE id = $1`,
         [order.id],
       );
       if (order.driver_id) await repo.releaseDriver(tx, order.driver_id, to === 'delivered');
@@ -285,8 +286,10 @@ export function createDispatchService(deps: DispatchDeps) {
             `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1 AND dispatch_status = 'offered'`,
             [offer.order_id, t],
           );
-          driverAssignments.inc({ result: 'expired' });
-          tx.afterCommit(() => kick());
+          tx.afterCommit(() => {
+            driverAssignments.inc({ result: 'expired' });
+            kick();
+          });
         }
         return { error: new DomainError('OFFER_EXPIRED', 'This offer has expired', { offerId }) };
       }
@@ -305,8 +308,10 @@ export function createDispatchService(deps: DispatchDeps) {
           `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1`,
           [offer.order_id, t],
         );
-        driverAssignments.inc({ result: 'rejected' });
-        tx.afterCommit(() => kick());
+        tx.afterCommit(() => {
+          driverAssignments.inc({ result: 'rejected' });
+          kick();
+        });
         return { orderId: offer.order_id };
       }
       const assigned = await repo.assignDriver(tx, offer.order_id, driverId, t);
@@ -398,7 +403,7 @@ export function createDispatchService(deps: DispatchDeps) {
             },
           );
         }
-        await repo.cancelPendingOffers(tx, orderId, t);
+        const offered = await repo.cancelPendingOffers(tx, orderId, t);
         if (order.driver_id) await repo.releaseDriver(tx, order.driver_id, false);
         await tx.query(
           `UPDATE orders SET driver_id = NULL, assigned_at = NULL, dispatch_status = 'searching',
@@ -411,6 +416,14 @@ export function createDispatchService(deps: DispatchDeps) {
           if (driver.rowCount === 0)
             throw new DomainError('VALIDATION_FAILED', 'No such driver', { driverId });
           await repo.assignDriver(tx, orderId, driverId, t);
+          await deps.notify?.(tx, {
+            userId: driverId,
+            type: 'order.assigned',
+            title: 'An order was assigned to you',
+            body: 'An operator assigned you an order. Open your active deliveries for the pickup.',
+            orderId,
+            channel: `driver:${driverId}`,
+          });
         }
         await tx.query(
           `INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason, data)
@@ -425,8 +438,14 @@ export function createDispatchService(deps: DispatchDeps) {
           ],
         );
         tx.afterCommit(async () => {
+          for (const d of offered) {
+            await publisher.publish(`driver:${d}`, 'offer.cancelled', { orderId });
+          }
           if (order.driver_id)
             await publisher.publish(`driver:${order.driver_id}`, 'order.unassigned', { orderId });
+          if (driverId) {
+            await publisher.publish(`driver:${driverId}`, 'order.assigned', { orderId, driverId });
+          }
           await publisher.publish(`order:${orderId}`, 'order.assigned', {
             orderId,
             driverId: driverId ?? null,

@@ -174,6 +174,18 @@ export function createOrdersService({
     scope: OrderScope = {},
     reason?: string,
   ): Promise<Order> {
+    const order = await move(orderId, to, actor, scope, reason);
+    // The ETA reads caches and the database, so it is added once the transaction is over.
+    return { ...order, eta: etaOf ? await etaOf(order.id) : null };
+  }
+
+  async function move(
+    orderId: string,
+    to: OrderStatus,
+    actor: Actor,
+    scope: OrderScope,
+    reason: string | undefined,
+  ): Promise<Order> {
     return db.transaction(async (tx) => {
       const row = await repo.findOrderRow(tx, orderId);
       if (!row || !inScope(row, scope)) throw notFound('Order');

@@ -65,11 +65,12 @@ export class TrackingService {
         ]);
     } else if (to === 'delivered' && order.delivered_at) {
       const delivered = order.delivered_at.getTime();
-      if (order.predicted_delivery_at)
-        etaError.observe(Math.abs(delivered - order.predicted_delivery_at.getTime()) / 1000);
-      if (order.picked_up_at)
-        deliveryTime.observe((delivered - order.picked_up_at.getTime()) / 1000);
-      deliveryDistance.observe(order.distance_km);
+      const { predicted_delivery_at: predicted, picked_up_at: pickedUp, distance_km: km } = order;
+      tx.afterCommit(() => {
+        if (predicted) etaError.observe(Math.abs(delivered - predicted.getTime()) / 1000);
+        if (pickedUp) deliveryTime.observe((delivered - pickedUp.getTime()) / 1000);
+        deliveryDistance.observe(km);
+      });
     }
     tx.afterCommit(() => this.invalidate(order.id, [order.driver_id]));
   };
@@ -108,6 +109,7 @@ export class TrackingService {
     const now = this.clock.now();
     for (const orderId of await this.driverOrders(u.driverId)) {
       if (now - (this.lastPush.get(orderId) ?? 0) < ORDER_PUSH_EVERY_MS) continue;
+      if (this.lastPush.size > 50_000) this.forgetIdle(now);
       this.lastPush.set(orderId, now);
       await this.publisher.publish(`order:${orderId}`, 'order.driver_location', {
         orderId,
@@ -122,6 +124,16 @@ export class TrackingService {
       if (eta && Math.round(eta.minutes) !== this.lastEta.get(orderId)) {
         this.lastEta.set(orderId, Math.round(eta.minutes));
         await this.publisher.publish(`order:${orderId}`, 'order.eta', { orderId, ...eta });
+      }
+    }
+  }
+
+  /** Drops throttle state of orders not pushed for a minute (finished or idle). */
+  private forgetIdle(now: number): void {
+    for (const [orderId, at] of this.lastPush) {
+      if (now - at > 60_000) {
+        this.lastPush.delete(orderId);
+        this.lastEta.delete(orderId);
       }
     }
   }
