@@ -40,3 +40,7 @@ export const AuthResponse = z.object({ user: User, token: z.string() });
 export type AuthResponse = z.infer<typeof AuthResponse>;
 
 export const MeResponse = z.object({ user: User });
+
+/** `POST /auth/logout-all`: how many sessions (this one included) were revoked. */
+export const LogoutAllResponse = z.object({ revoked: z.number().int().min(0) });
+export type LogoutAllResponse = z.infer<typeof LogoutAllResponse>;

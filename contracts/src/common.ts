@@ -6,8 +6,13 @@ export type Role = z.infer<typeof Role>;
 export const Id = z.string().min(1).max(64);
 export const UuidParam = z.object({ id: z.uuid() });
 
-export const Latitude = z.number().finite().min(-90).max(90);
-export const Longitude = z.number().finite().min(-180).max(180);
+/**
+ * Below 1e-9° (0.1 mm) a coordinate is 0: PostgreSQL raises "value out of range: underflow"
+ * when it squares a subnormal difference, so such values never reach the distance SQL.
+ */
+const flushTiny = (deg: number) => (Math.abs(deg) < 1e-9 ? 0 : deg);
+export const Latitude = z.number().finite().min(-90).max(90).transform(flushTiny);
+export const Longitude = z.number().finite().min(-180).max(180).transform(flushTiny);
 export const Cents = z.number().int().min(0);
 export const IsoDateTime = z.string().datetime();
 

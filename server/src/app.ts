@@ -22,7 +22,10 @@ import { reassignRoutes } from './dispatch/dispatch.routes.ts';
 import { driverRoutes } from './drivers/drivers.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { registerAuthHook } from './http/auth-hook.ts';
-import { registerErrorHandler } from './http/errors.ts';
+import { frameworkErrorHandler, registerErrorHandler } from './http/errors.ts';
+import { registerRateLimits } from './http/rate-limit.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
+import { registerTextGuard } from './http/text-guard.ts';
 import { httpDuration } from './metrics/metrics.ts';
 import { notificationRoutes } from './notifications/notifications.routes.ts';
 import { merchantOrderRoutes, orderRoutes } from './orders/orders.routes.ts';
@@ -68,7 +71,9 @@ export async function buildApp({
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{8,64}$/.test(given) ? given : crypto.randomUUID();
     },
-    trustProxy: true,
+    // Only a configured proxy may set the client address (X-Forwarded-For): rate limits key on it.
+    trustProxy: config.trustProxy,
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   const routes: RouteEntry[] = [];
@@ -85,6 +90,7 @@ export async function buildApp({
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
 
+  await registerSecurityHeaders(app, config);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
@@ -120,7 +126,14 @@ export async function buildApp({
     void reply.header('x-content-type-options', 'nosniff');
     void reply.header('x-request-id', request.id);
   });
+  registerRateLimits(app, {
+    limiter: infra.kv.rateLimiter,
+    clock: infra.clock,
+    rules: config.rateLimits,
+    log: app.log,
+  });
   registerAuthHook(app, services.auth);
+  registerTextGuard(app);
   await registerWebSocketGateway(app, {
     auth: services.auth,
     db: infra.db,
@@ -177,5 +190,8 @@ export async function buildApp({
     },
     { prefix: '/api/v1' },
   );
+  // The web app's build and its client-side routes; last, so every API route wins.
+  const { registerWebApp } = await import('./http/web.ts');
+  await registerWebApp(app);
   return app;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import { loadConfig, type Config } from '../src/config.ts';
 import type { Clock } from '../src/platform/clock.ts';
 import { createLogger } from '../src/platform/logger.ts';
@@ -53,6 +54,12 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<vo
   }
 }
 
+const TEST_RATE_LIMITS = {
+  RATE_LIMIT_API: '100000/1m',
+  RATE_LIMIT_LOGIN: '100000/1m',
+  RATE_LIMIT_REGISTER: '100000/1m',
+};
+
 export interface TestPlatformOptions {
   /** A clock the test moves (dispatch deadlines, TTLs of the in-process adapters). */
   clock?: Clock;
@@ -61,6 +68,10 @@ export interface TestPlatformOptions {
    * process); real mode only. Stopping it leaves the shared data to the first instance.
    */
   shareWith?: TestPlatform;
+  /** Receives the server's log lines (set TEST_LOG_LEVEL or LOG_LEVEL in `env` to see any). */
+  logStream?: DestinationStream;
+  /** Keep the production rate limits instead of the high ones tests use by default. */
+  productionRateLimits?: boolean;
 }
 
 export async function startTestPlatform(
@@ -84,13 +95,16 @@ export async function startTestPlatform(
     DATA_DIR: 'memory',
     SEED_DEMO: 'false',
     PASSWORD_HASH_MEMORY_KIB: '1024',
+    // Factories register and sign in many users from 127.0.0.1: the limits stay on, but high.
+    ...(opts.productionRateLimits ? {} : TEST_RATE_LIMITS),
     REDIS_PREFIX: redisPrefix,
     ...(database ? { DATABASE_URL: database.url, DATABASE_POOL_SIZE: '20' } : {}),
     ...(shared ? { DATABASE_URL: shared.config.databaseUrl!, DATABASE_POOL_SIZE: '20' } : {}),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...env,
   });
-  const platform = await createPlatform(config, createLogger(config), { clock: opts.clock });
+  const logger = createLogger(config, opts.logStream);
+  const platform = await createPlatform(config, logger, { clock: opts.clock });
   await platform.app.listen({ port: 0, host: '127.0.0.1' });
   const address = platform.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

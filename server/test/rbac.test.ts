@@ -14,6 +14,7 @@ const TABLE: Record<string, Rule> = {
   'POST /api/v1/auth/register': 'public',
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/auth/logout': 'any',
+  'POST /api/v1/auth/logout-all': 'any',
   'GET /api/v1/auth/me': 'any',
   'GET /api/v1/merchants': 'public',
   'GET /api/v1/merchants/:id': 'public',

@@ -105,6 +105,21 @@ describe('signing in', () => {
     expect((await ws.closed).code).toBe(4401);
   });
 
+  it("lets an auth message replace the cookie's session and drops the old user's channels", async () => {
+    const order = await placeOrder(api, customer, store);
+    const ws = await connect({ cookie: customer.token, awaitReady: false });
+    expect(await ws.next()).toMatchObject({ type: 'ready', userId: customer.id });
+    expect(await subscribe(ws, `order:${order.id}`)).toMatchObject({ type: 'subscribed' });
+    ws.send({ type: 'auth', token: driver.token });
+    expect(await ws.next((m) => m.type === 'ready')).toEqual({
+      type: 'ready',
+      userId: driver.id,
+      role: 'driver',
+    });
+    await publish(`order:${order.id}`, 1);
+    await ws.expectNothing(isEvent(`order:${order.id}`));
+  });
+
   it('refuses a subscribe before signing in, sends no data, and still accepts auth', async () => {
     const order = await placeOrder(api, customer, store);
     const ws = await connect();

@@ -63,8 +63,18 @@ export function adapterContract(name: string, make: () => Promise<AdapterFixture
     });
 
     describe('sessions', () => {
-      const alice = { userId: 'u-alice', role: 'customer' as const, createdAt: 1_700_000_000_000 };
-      const bob = { userId: 'u-bob', role: 'driver' as const, createdAt: 1_700_000_000_001 };
+      const alice = {
+        userId: 'u-alice',
+        role: 'customer' as const,
+        createdAt: 1_700_000_000_000,
+        expiresAt: 1_700_086_400_000,
+      };
+      const bob = {
+        userId: 'u-bob',
+        role: 'driver' as const,
+        createdAt: 1_700_000_000_001,
+        expiresAt: 1_700_086_400_001,
+      };
 
       it('creates, gets and deletes', async () => {
         await a.sessions.create('h1', alice, 60_000);
@@ -322,6 +332,28 @@ export function adapterContract(name: string, make: () => Promise<AdapterFixture
         expect(await a.cache.get('k')).toBe('v');
         await elapse(200);
         expect(await a.cache.get('k')).toBeNull();
+      });
+    });
+
+    describe('rate limiter', () => {
+      it('counts hits per key within a window and starts again after it', async () => {
+        expect(await a.rateLimiter.hit('ip:1', 300)).toMatchObject({ count: 1 });
+        expect((await a.rateLimiter.hit('ip:1', 300)).count).toBe(2);
+        expect((await a.rateLimiter.hit('ip:2', 300)).count).toBe(1);
+        const third = await a.rateLimiter.hit('ip:1', 300);
+        expect(third.count).toBe(3);
+        expect(third.resetInMs).toBeGreaterThan(0);
+        expect(third.resetInMs).toBeLessThanOrEqual(300);
+        await elapse(400);
+        expect((await a.rateLimiter.hit('ip:1', 300)).count).toBe(1);
+      });
+
+      it('does not extend the window with later hits', async () => {
+        await a.rateLimiter.hit('k', 300);
+        await elapse(200);
+        const later = await a.rateLimiter.hit('k', 300);
+        expect(later.count).toBe(2);
+        expect(later.resetInMs).toBeLessThanOrEqual(100);
       });
     });
   });

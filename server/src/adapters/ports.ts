@@ -11,8 +11,11 @@ export interface SessionData {
   role: Role;
   /** Epoch milliseconds. */
   createdAt: number;
+  /** Epoch milliseconds; readers treat the session as gone from then on, whatever the TTL. */
+  expiresAt: number;
 }
 
+/** The fast path in front of the `sessions` table, which stays the source of truth. */
 export interface SessionStore {
   /** Stores a session under the hash of its token; it disappears after `ttlMs`. */
   create(tokenHash: string, session: SessionData, ttlMs: number): Promise<void>;
@@ -83,6 +86,18 @@ export interface LeaseManager {
   holder(name: string): Promise<string | null>;
 }
 
+export interface RateWindow {
+  /** Hits counted in the current window, this one included. */
+  count: number;
+  /** Milliseconds until the window ends and the count starts again from zero. */
+  resetInMs: number;
+}
+
+export interface RateLimiter {
+  /** Counts one hit on `key` in a fixed window of `windowMs` that starts with its first hit. */
+  hit(key: string, windowMs: number): Promise<RateWindow>;
+}
+
 export interface Cache {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
@@ -98,6 +113,7 @@ export interface KeyValueAdapters {
   events: EventLog;
   leases: LeaseManager;
   cache: Cache;
+  rateLimiter: RateLimiter;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

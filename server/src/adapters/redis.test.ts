@@ -77,7 +77,7 @@ if (process.env.REDIS_URL !== undefined || (await reachable())) {
     });
 
     it('namespaces keys and bounds the per-user session set', async () => {
-      const session = { userId: 'u1', role: 'admin' as const, createdAt: 1 };
+      const session = { userId: 'u1', role: 'admin' as const, createdAt: 1, expiresAt: 2 };
       await adapters.sessions.create('h', session, 60_000);
       await adapters.cache.set('k', 'v', 60_000);
       expect(await admin.get(`${prefix}cache:k`)).toBe('v');

@@ -1,4 +1,10 @@
-import { AuthResponse, LoginBody, MeResponse, RegisterBody } from '@delivery/contracts';
+import {
+  AuthResponse,
+  LoginBody,
+  LogoutAllResponse,
+  MeResponse,
+  RegisterBody,
+} from '@delivery/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SESSION_COOKIE, sessionOf } from '../http/auth-hook.ts';
@@ -23,7 +29,10 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
 
   app.post(
     '/register',
-    { schema: { tags: ['auth'], body: RegisterBody, response: { 201: AuthResponse } } },
+    {
+      config: { rateLimit: 'register' },
+      schema: { tags: ['auth'], body: RegisterBody, response: { 201: AuthResponse } },
+    },
     async (request, reply) => {
       const result = await auth.register(request.body);
       return reply.code(201).setCookie(SESSION_COOKIE, result.token, cookie).send(result);
@@ -32,7 +41,10 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
 
   app.post(
     '/login',
-    { schema: { tags: ['auth'], body: LoginBody, response: { 200: AuthResponse } } },
+    {
+      config: { rateLimit: 'login' },
+      schema: { tags: ['auth'], body: LoginBody, response: { 200: AuthResponse } },
+    },
     async (request, reply) => {
       const result = await auth.login(request.body);
       return reply.setCookie(SESSION_COOKIE, result.token, cookie).send(result);
@@ -45,6 +57,22 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (
     async (request, reply) => {
       await auth.logout(sessionOf(request));
       return reply.code(204).clearCookie(SESSION_COOKIE, { path: '/' }).send(null);
+    },
+  );
+
+  app.post(
+    '/logout-all',
+    {
+      config: { auth: 'any' },
+      schema: {
+        tags: ['auth'],
+        description: 'Signs the caller out on every device: revokes all of their sessions.',
+        response: { 200: LogoutAllResponse },
+      },
+    },
+    async (request, reply) => {
+      const revoked = await auth.logoutAll(sessionOf(request));
+      return reply.clearCookie(SESSION_COOKIE, { path: '/' }).send({ revoked });
     },
   );
 

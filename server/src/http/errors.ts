@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DomainError, type ErrorCode } from '../errors.ts';
 
@@ -59,10 +59,32 @@ function isUnavailable(err: unknown): boolean {
         code === '57P03')) ||
     (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) ||
     (typeof message === 'string' &&
-      /Connection is closed|connection terminated|timeout exceeded when trying to connect|PGlite is closed|Cannot use a pool after calling end/i.test(
+      /Connection is closed|connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
         message,
       ))
   );
+}
+
+/**
+ * Errors Fastify's router raises before any route or hook runs (a malformed percent-encoding,
+ * a path parameter over 100 characters): the API error shape instead of Fastify's own, and
+ * without echoing the offending URL back.
+ */
+export function frameworkErrorHandler(
+  err: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  void reply
+    .code(tooLong ? 414 : 400)
+    .header('x-content-type-options', 'nosniff')
+    .send(
+      errorBody(
+        'MALFORMED_REQUEST',
+        tooLong ? 'A path segment is too long' : 'The URL is not validly encoded',
+      ),
+    );
 }
 
 export function registerErrorHandler(app: FastifyInstance): void {

@@ -188,10 +188,7 @@ export class Connection {
     }
     const msg = parsed.data;
     if (msg.type === 'ping') return this.send({ type: 'pong' });
-    if (msg.type === 'auth') {
-      if (this.session) return this.sendError('BAD_MESSAGE', 'Already signed in');
-      return this.authenticate(msg.token, null);
-    }
+    if (msg.type === 'auth') return this.authenticate(msg.token, null);
     const session = this.session;
     if (!session) return this.sendError('UNAUTHENTICATED', 'Send {"type":"auth"} first');
     switch (msg.type) {
@@ -212,6 +209,13 @@ export class Connection {
       this.sendError('UNAUTHENTICATED', 'Unknown or expired session');
       this.close(WsCloseCode.unauthenticated, 'unauthenticated');
       return;
+    }
+    // An explicit token wins over the cookie the socket opened with. Another user's channels
+    // were granted to the old session, so they are dropped before the switch.
+    if (this.session && this.session.userId !== session.userId) {
+      const held = [...this.subscriptions.values()];
+      this.subscriptions.clear();
+      await Promise.all(held.map((sub) => sub.membership.leave()));
     }
     this.session = session;
     this.token = token;

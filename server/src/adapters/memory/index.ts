@@ -5,6 +5,7 @@ import { MemoryCache } from './cache.ts';
 import { MemoryEventLog } from './events.ts';
 import { MemoryGeoIndex } from './geo.ts';
 import { MemoryLeaseManager } from './leases.ts';
+import { MemoryRateLimiter } from './rate-limiter.ts';
 import { MemorySessionStore } from './sessions.ts';
 
 export interface MemoryAdapterOptions {
@@ -24,6 +25,7 @@ export function createMemoryAdapters(opts: MemoryAdapterOptions = {}): KeyValueA
   const events = new MemoryEventLog(clock);
   const leases = new MemoryLeaseManager(clock);
   const cache = new MemoryCache(clock);
+  const rateLimiter = new MemoryRateLimiter(clock);
   return {
     kind: 'memory',
     sessions,
@@ -32,9 +34,10 @@ export function createMemoryAdapters(opts: MemoryAdapterOptions = {}): KeyValueA
     events,
     leases,
     cache,
+    rateLimiter,
     ping: () => Promise.resolve(),
     close: () => {
-      for (const part of [sessions, geo, bus, events, leases, cache]) part.clear();
+      for (const part of [sessions, geo, bus, events, leases, cache, rateLimiter]) part.clear();
       return Promise.resolve();
     },
   };

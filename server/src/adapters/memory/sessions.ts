@@ -11,8 +11,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   create(tokenHash: string, session: SessionData, ttlMs: number): Promise<void> {
-    const { userId, role, createdAt } = session;
-    this.sessions.set(tokenHash, { userId, role, createdAt }, ttlMs);
+    const { userId, role, createdAt, expiresAt } = session;
+    this.sessions.set(tokenHash, { userId, role, createdAt, expiresAt }, ttlMs);
     const hashes = this.byUser.get(userId) ?? new Set<string>();
     hashes.add(tokenHash);
     this.byUser.set(userId, hashes);

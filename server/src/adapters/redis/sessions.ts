@@ -43,8 +43,8 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async create(tokenHash: string, session: SessionData, ttlMs: number): Promise<void> {
-    const { userId, role, createdAt } = session;
-    const json = JSON.stringify({ userId, role, createdAt });
+    const { userId, role, createdAt, expiresAt } = session;
+    const json = JSON.stringify({ userId, role, createdAt, expiresAt });
     await create(
       this.redis,
       [this.sessionPrefix + tokenHash, this.userPrefix + userId],
