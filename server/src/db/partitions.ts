@@ -1,7 +1,7 @@
 import type { Db } from './db.ts';
 
-// Serialises partition creation across instances (startup, CLI and the periodic job).
-const PARTITION_LOCK = 72_114_003;
+// Serialises partition creation and removal across instances (startup, CLI, lifecycle jobs).
+export const PARTITION_LOCK = 72_114_003;
 
 /** Partitions kept ready ahead of time, so no insert ever lands without one. */
 export async function ensurePartitions(db: Db): Promise<number> {

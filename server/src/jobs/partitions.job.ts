@@ -1,27 +1,17 @@
-import type { Logger } from 'pino';
-import type { LeaseManager } from '../adapters/ports.ts';
-import type { Db } from '../db/db.ts';
 import { ensurePartitions } from '../db/partitions.ts';
-
-const EVERY_MS = 6 * 3_600_000;
+import { HOUR_MS, type Job } from './job.ts';
 
 /**
- * Keeps monthly order and daily location-history partitions created ahead. Runs at start and
- * every six hours on whichever instance holds the lease (creating is idempotent anyway).
+ * Keeps monthly order and daily location-history partitions created ahead (creating is
+ * idempotent and serialised by an advisory lock; the server also does it at start).
  */
-export function startPartitionJob(db: Db, leases: LeaseManager, holder: string, log: Logger) {
-  const run = async () => {
-    if (!(await leases.acquire('job:partitions', holder, 60_000))) return;
-    try {
-      const created = await ensurePartitions(db);
-      if (created) log.info({ created }, 'partitions created ahead');
-    } finally {
-      await leases.release('job:partitions', holder);
-    }
-  };
-  const timer = setInterval(() => {
-    run().catch((err: unknown) => log.warn({ err }, 'partition job failed'));
-  }, EVERY_MS);
-  timer.unref();
-  return { stop: () => clearInterval(timer), run };
-}
+export const partitionsJob: Job = {
+  name: 'partitions',
+  description: 'create monthly order and daily location-history partitions ahead of time',
+  everyMs: 6 * HOUR_MS,
+  async run(ctx) {
+    if (ctx.dryRun) return { summary: 'dry run: would create any missing partitions ahead' };
+    const created = await ensurePartitions(ctx.db);
+    return { summary: `${created} partition(s) created`, details: { created } };
+  },
+};

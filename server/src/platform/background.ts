@@ -1,29 +1,45 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { startPartitionJob } from '../jobs/partitions.job.ts';
+import { startJobScheduler } from '../jobs/scheduler.ts';
+import { opsJobs } from '../ops/ops.jobs.ts';
 import type { Infra } from './infra.ts';
 import type { Services } from '../services.ts';
 
 /**
  * The work a server does besides answering requests: the dispatch sweeper (on every instance
  * with DISPATCH_ENABLED; SKIP LOCKED shares the work), batched location history and the
- * fleet position feed, and partitions created ahead.
+ * fleet position feed, and the scheduled jobs (partitions ahead, retention and archival; one
+ * instance runs each, under a lease).
  */
 export function startBackgroundWork(config: Config, infra: Infra, services: Services, log: Logger) {
-  const partitions = startPartitionJob(infra.db, infra.kv.leases, config.instanceId, log);
+  const ops = opsJobs({
+    geo: infra.kv.geo,
+    orders: services.orders,
+    publisher: services.publisher,
+    dispatch: services.dispatch,
+  });
+  const jobs = startJobScheduler(config, infra, log, ops);
   services.history.start();
   services.tracking.start();
   let sweeper: NodeJS.Timeout | undefined;
   if (config.dispatch.enabled) {
+    // One sweep at a time: a slow one (a dependency timing out) is not joined by every later
+    // interval, which would log its one failure once per tick it overlapped.
+    let sweeping = false;
     sweeper = setInterval(() => {
-      services.dispatch.tick().catch((err: unknown) => log.warn({ err }, 'dispatch sweep failed'));
+      if (sweeping) return;
+      sweeping = true;
+      services.dispatch
+        .tick()
+        .catch((err: unknown) => log.warn({ err }, 'dispatch sweep failed'))
+        .finally(() => (sweeping = false));
     }, config.dispatch.tickMs);
     sweeper.unref();
   }
   return {
     async stop() {
       clearInterval(sweeper);
-      partitions.stop();
+      await jobs.stop(); // a running job stops at its next checkpoint
       services.tracking.stop();
       await services.dispatch.tick(0).catch(() => 0); // waits for a sweep in progress
       await services.history.stop();
