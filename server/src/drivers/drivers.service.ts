@@ -5,6 +5,7 @@ import type { DispatchService } from '../dispatch/dispatch.service.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { OrdersService } from '../orders/orders.service.ts';
 import type { Clock } from '../platform/clock.ts';
+import { untrackable } from '../platform/geo.ts';
 import * as repo from './drivers.repository.ts';
 import { DRIVER_GEO_TTL_MS, type LocationService } from './location.service.ts';
 
@@ -39,6 +40,8 @@ export function createDriversService({ db, geo, clock, location, dispatch, order
 
     async goOnline(driverId: string, at: GoOnlineBody) {
       const now = clock.now();
+      const refused = untrackable(at);
+      if (refused) throw new DomainError('LOCATION_REJECTED', refused);
       await repo.setDriverStatus(db, driverId, 'online', at);
       await geo.set(driverId, { ...at, at: now }, DRIVER_GEO_TTL_MS);
       location.reset(driverId, { ...at, at: now });

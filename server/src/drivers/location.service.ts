@@ -2,7 +2,7 @@ import type { LocationBody } from '@delivery/contracts';
 import type { GeoIndex } from '../adapters/ports.ts';
 import { locationUpdates } from '../metrics/metrics.ts';
 import type { Clock } from '../platform/clock.ts';
-import { haversineKm } from '../platform/geo.ts';
+import { haversineKm, untrackable } from '../platform/geo.ts';
 import type { HistoryWriter } from './history-writer.ts';
 
 /** Driver metadata lives one hour after its last update (design: driver_metadata TTL). */
@@ -95,7 +95,7 @@ export class LocationService {
     if (at > now + this.settings.maxSkewMs) return 'recordedAt is in the future';
     if (at < now - DRIVER_GEO_TTL_MS) return 'recordedAt is more than an hour old';
     if (body.lat === 0 && body.lng === 0) return 'position 0,0 is a device error';
-    return null;
+    return untrackable(body);
   }
 
   /** A jump faster than any vehicle (default 70 m/s) is a GPS glitch, not a drive. */
