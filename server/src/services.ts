@@ -9,6 +9,7 @@ import { createOrdersService } from './orders/orders.service.ts';
 import type { Infra } from './platform/infra.ts';
 import { createRatingsService } from './ratings/ratings.service.ts';
 import type { Logger } from 'pino';
+import { DISPATCH_BREAKER } from './dispatch/breaker.ts';
 import { createDispatchService } from './dispatch/dispatch.service.ts';
 import { HistoryWriter } from './drivers/history-writer.ts';
 import { LocationService } from './drivers/location.service.ts';
@@ -41,6 +42,7 @@ export function createServices(config: Config, infra: Infra, log: Logger) {
       await notifications.notify(tx, n);
     },
     onAssignmentChange: (orderId, driverIds) => tracking.invalidate(orderId, driverIds),
+    breaker: { ...DISPATCH_BREAKER, resetTimeoutMs: config.dispatch.breakerResetMs },
   });
   const orders = createOrdersService({
     db,
@@ -58,6 +60,8 @@ export function createServices(config: Config, infra: Infra, log: Logger) {
       hasher,
       clock,
       sessionTtlMs: config.sessionTtlMs,
+      sessionCacheTtlMs: config.sessionCacheTtlMs,
+      log,
     }),
     catalog: createCatalogService({ db }),
     orders,

@@ -169,9 +169,8 @@ describe.skipIf(!realMode)('several instances (real PostgreSQL + Redis only)', (
   });
 });
 
-it.skipIf(realMode)(
-  'skips the several-instances suite in embedded mode: its data lives in one process',
-  () => {
-    expect(realMode).toBe(false);
-  },
-);
+if (!realMode) {
+  console.info(
+    'several-instances suite skipped: embedded data lives in one process (set DATABASE_URL and REDIS_URL)',
+  );
+}

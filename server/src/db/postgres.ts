@@ -31,6 +31,19 @@ export function createPostgresDb(opts: PostgresOptions): Db {
 
   async function attemptTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    // A checked-out client has no pool listener: a connection the server drops between two
+    // statements (restart, admin shutdown, network) would raise an unhandled 'error' event and
+    // kill the process. Listen while it is ours; a broken client is destroyed, not pooled.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+      (opts.onPoolError ?? opts.onAfterCommitError)(err);
+    };
+    client.on('error', onError);
+    const release = () => {
+      client.off('error', onError);
+      client.release(broken);
+    };
     const hooks: AfterCommitHooks = [];
     let result: T;
     try {
@@ -48,11 +61,13 @@ export function createPostgresDb(opts: PostgresOptions): Db {
       result = await fn(tx);
       await client.query('COMMIT');
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release();
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken ??= rollbackError; // the connection is unusable: do not pool it
+      });
+      release();
       throw err;
     }
-    client.release();
+    release();
     runAfterCommit(hooks, opts.onAfterCommitError);
     return result;
   }
