@@ -6,15 +6,26 @@ FROM node:20-bookworm-slim
 
 WORKDIR /app
 
-# Dependencies first, so source changes do not reinstall them.
+# Dependencies first, so source changes do not reinstall them. Every workspace's package.json
+# is needed for `npm ci` to match the lockfile.
 COPY package.json package-lock.json ./
 COPY contracts/package.json contracts/
 COPY server/package.json server/
+COPY sim/package.json sim/
+COPY web/package.json web/
 RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.base.json ./
 COPY contracts contracts
+
+# The web app, built into web/dist, which the server serves at /. Map tiles are fixed at build
+# time: `--build-arg VITE_TILE_URL=...` (`none` for no tiles); OpenStreetMap's by default.
+ARG VITE_TILE_URL=
+COPY web web
+RUN npm run build -w web
+
 COPY server server
+COPY sim sim
 RUN mkdir -p data && chown node:node data
 
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
