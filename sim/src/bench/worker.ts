@@ -1,0 +1,225 @@
+/**
+ * A load-generator process of the benchmark: runs its share of virtual drivers (and, for the
+ * `sim` role, customers and merchants) and reports counts, histograms and last positions to
+ * the bench over IPC.
+ */
+import { OrderBook, type SimContext } from '../context.ts';
+import { VirtualDriver } from '../driver.ts';
+import { randomPointInDisc } from '../geo.ts';
+import { Api } from '../http.ts';
+import { Rng } from '../rng.ts';
+import { Simulation } from '../simulation.ts';
+import { Counters, encodeHistogram, newHistogram, type Histogram } from '../stats.ts';
+import type { FromWorker, GoMessage, InitMessage, ToWorker, WorkerResult } from './protocol.ts';
+
+const send = (msg: FromWorker) => process.send?.(msg);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+let init: InitMessage;
+let reporters: Array<{ driver: VirtualDriver; target: string }> = [];
+let sim: Simulation | null = null;
+const counters = new Counters();
+let stopped = false;
+let reporterHistograms: Record<string, Histogram> = {};
+
+function reporterContexts(msg: InitMessage): Map<string, SimContext> {
+  const area = {
+    centre: { lat: msg.area.lat, lng: msg.area.lng },
+    radiusM: msg.area.radiusKm * 1000,
+  };
+  const histograms = {
+    ack: newHistogram(),
+    placement: newHistogram(),
+    match: newHistogram(),
+    delivery: newHistogram(),
+    fanout: newHistogram(),
+  };
+  reporterHistograms = histograms;
+  const contexts = new Map<string, SimContext>();
+  for (const target of msg.targets) {
+    const ctx: SimContext = {
+      api: new Api(target, counters, { isStopped: () => stopped }),
+      wsUrl: `${target.replace(/^http/, 'ws')}/ws`,
+      counters,
+      histograms,
+      timeScale: 1,
+      offerPolicy: { acceptProbability: 0, minDelayMs: 0, maxDelayMs: 0 },
+      area,
+      locationEveryMs: msg.locationEveryMs,
+      stopped: () => stopped,
+      log: (line) => send({ type: 'log', worker: msg.worker, line }),
+      orders: new OrderBook(() => ctx),
+      localAddress: () => msg.localAddress,
+    };
+    contexts.set(target, ctx);
+  }
+  return contexts;
+}
+
+async function startReporters(msg: InitMessage): Promise<void> {
+  const contexts = reporterContexts(msg);
+  const root = new Rng(`${msg.seed}/worker-${msg.worker}`);
+  const accounts = msg.accounts.drivers;
+  reporters = accounts.map((a, i) => {
+    const target = msg.targets[i % msg.targets.length]!;
+    const rng = root.fork(a.id);
+    const area = contexts.get(target)!.area;
+    const start = randomPointInDisc(() => rng.next(), area.centre, area.radiusM);
+    const driver = new VirtualDriver(a, start, rng, contexts.get(target)!, i, {
+      goOnline: false,
+      moves: true,
+    });
+    return { driver, target };
+  });
+  // Connect at most ~500 sockets a second per worker: a thundering herd of handshakes
+  // measures the accept queue, not the platform.
+  for (let i = 0; i < reporters.length; i++) {
+    void reporters[i]!.driver.start();
+    if (i % 25 === 24) await sleep(50);
+  }
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const connected = reporters.filter((r) => r.driver.connected).length;
+    if (connected >= reporters.length) break;
+    await sleep(500);
+  }
+}
+
+function histogramsOf(): Record<string, Histogram> {
+  return sim ? sim.ctx.histograms : reporterHistograms;
+}
+
+function tick(): void {
+  const sent = counters.get('location.sent') + (sim?.counters.get('location.sent') ?? 0);
+  const acked = counters.get('location.acked') + (sim?.counters.get('location.acked') ?? 0);
+  send({
+    type: 'tick',
+    worker: init.worker,
+    sent,
+    acked,
+    connected: sim
+      ? sim.drivers.filter((d) => d.connected).length
+      : reporters.filter((r) => r.driver.connected).length,
+    placed: sim?.orders.placed ?? 0,
+    matched: sim?.orders.matched ?? 0,
+    delivered: sim?.orders.delivered ?? 0,
+  });
+}
+
+async function go(msg: GoMessage): Promise<void> {
+  // The measured window starts now: forget warm-up latencies and counts.
+  for (const h of Object.values(histogramsOf())) h.reset();
+  const before = { ...counters.toJSON(), ...(sim ? sim.counters.toJSON() : {}) };
+  const ticker = setInterval(tick, 1_000);
+  await sleep(msg.durationMs);
+  let summary;
+  if (sim) {
+    sim.stopOrdering();
+    await sim.drain(msg.drainMs);
+  } else {
+    for (const r of reporters) r.driver.stopReporting();
+    // Give what is in flight time to be acknowledged before calling it lost.
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && reporters.some((r) => r.driver.unacked > 0)) await sleep(200);
+  }
+  clearInterval(ticker);
+  tick();
+  if (sim) summary = sim.summary();
+  const all = sim ? sim.counters.toJSON() : counters.toJSON();
+  const diff: Record<string, number> = {};
+  for (const [k, v] of Object.entries(all)) diff[k] = v - (before[k] ?? 0);
+  const hist = histogramsOf();
+  const usage = process.resourceUsage();
+  const drivers = sim ? sim.drivers : reporters.map((r) => r.driver);
+  const result: WorkerResult = {
+    worker: init.worker,
+    role: init.role,
+    counters: diff,
+    histograms: Object.fromEntries(Object.entries(hist).map(([k, h]) => [k, encodeHistogram(h)])),
+    sent: diff['location.sent'] ?? 0,
+    acked: diff['location.acked'] ?? 0,
+    refused: Object.entries(diff)
+      .filter(([k]) => k.startsWith('location.refused.'))
+      .reduce((s, [, v]) => s + v, 0),
+    totalSent: all['location.sent'] ?? 0,
+    totalAcked: all['location.acked'] ?? 0,
+    totalRefused: Object.entries(all)
+      .filter(([k]) => k.startsWith('location.refused.'))
+      .reduce((s, [, v]) => s + v, 0),
+    unacked:
+      drivers.reduce((s, d) => s + d.unacked, 0) + (diff['location.in_flight_at_disconnect'] ?? 0),
+    lastAcked: reporters
+      .filter((r) => r.driver.lastAcked)
+      .map((r) => ({
+        id: r.driver.account.id,
+        token: r.driver.account.token,
+        target: r.target,
+        lat: r.driver.lastAcked!.lat,
+        lng: r.driver.lastAcked!.lng,
+      })),
+    summary,
+    cpuUserMs: usage.userCPUTime / 1000,
+    cpuSystemMs: usage.systemCPUTime / 1000,
+    maxRssBytes: usage.maxRSS * 1024,
+  };
+  send({ type: 'done', result });
+}
+
+async function start(msg: InitMessage): Promise<void> {
+  init = msg;
+  if (msg.role === 'reporters') {
+    await startReporters(msg);
+    const connected = reporters.filter((r) => r.driver.connected).length;
+    send({ type: 'ready', worker: msg.worker, connected, total: reporters.length });
+    return;
+  }
+  sim = new Simulation({
+    ...msg.sim,
+    target: msg.targets[msg.worker % msg.targets.length]!,
+    accounts: msg.accounts,
+    drivers: msg.accounts.drivers.length,
+    customers: msg.accounts.customers.length,
+    area: msg.area,
+    seed: `${msg.seed}/worker-${msg.worker}`,
+    locationEveryMs: msg.locationEveryMs,
+    localAddresses: [msg.localAddress],
+    progressEveryMs: 0,
+    goOfflineOnStop: false,
+    log: (line) => send({ type: 'log', worker: msg.worker, line }),
+  });
+  await sim.start();
+  if (msg.readyWhenMatched) {
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline && sim.orders.matched < msg.readyWhenMatched) await sleep(500);
+  }
+  send({
+    type: 'ready',
+    worker: msg.worker,
+    connected: sim.drivers.filter((d) => d.connected).length,
+    total: sim.drivers.length,
+    matched: sim.orders.matched,
+  });
+}
+
+process.on('message', (msg: ToWorker) => {
+  if (msg.type === 'init') {
+    start(msg).catch((err: unknown) => {
+      send({ type: 'log', worker: msg.worker, line: `init failed: ${String(err)}` });
+      process.exit(1);
+    });
+  } else if (msg.type === 'go') {
+    go(msg).catch((err: unknown) => {
+      send({ type: 'log', worker: init.worker, line: `run failed: ${String(err)}` });
+      process.exit(1);
+    });
+  } else {
+    stopped = true;
+    void (async () => {
+      if (sim) await sim.stop();
+      for (const r of reporters) void r.driver.stop(false);
+      await sleep(200);
+      process.exit(0);
+    })();
+  }
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,152 @@
+import type { Counters } from './stats.ts';
+
+/** An HTTP answer that was not 2xx, with the platform's error code when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: unknown = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /**
+   * Retry on network errors, 429, 502, 503 and 504. Safe for reads and for writes that carry
+   * an idempotency key or are state transitions (a repeat answers 409, which callers handle).
+   */
+  retry?: boolean;
+  /** Statuses the caller expects and handles (not counted as errors), e.g. 401 on a first login. */
+  expected?: number[];
+}
+
+export interface ApiOptions {
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Called before each wait, e.g. to stop waiting when the simulation ends. */
+  isStopped?: () => boolean;
+  /** Told when the server asks us to hold off for a while (429/503 with a long Retry-After). */
+  onPause?: (ms: number, status: number, path: string) => void;
+}
+
+const RETRYABLE = new Set([429, 502, 503, 504]);
+
+function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** `Retry-After` in seconds or as an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isFinite(at) ? Math.max(0, at - now) : null;
+}
+
+/**
+ * The platform's HTTP API as the simulator uses it. A 503 or 429 pauses every request of this
+ * client (not just the one that got it) for the `Retry-After` time, or an exponential backoff
+ * when the server names none, so a struggling server is not hammered. Errors are counted by
+ * kind in `counters` (`http.<status>`, `http.network`).
+ */
+export class Api {
+  private pausedUntil = 0;
+  private consecutiveFailures = 0;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly counters: Counters,
+    private readonly opts: ApiOptions = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.maxRetries = opts.maxRetries ?? 5;
+  }
+
+  get<T>(path: string, token?: string): Promise<T> {
+    return this.request<T>('GET', path, { token, retry: true });
+  }
+
+  post<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+    return this.request<T>('POST', path, opts);
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await this.waitIfPaused();
+      let res: Response;
+      try {
+        res = await fetch(this.baseUrl + path, {
+          method,
+          headers: {
+            ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+            ...opts.headers,
+          },
+          body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        this.counters.inc('http.network');
+        if (!opts.retry || attempt >= this.maxRetries || this.opts.isStopped?.()) {
+          throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
+        }
+        this.pause(this.backoffMs(attempt));
+        continue;
+      }
+      const text = await res.text().catch(() => '');
+      const body = parseBody(text);
+      if (res.ok) {
+        this.consecutiveFailures = 0;
+        return body as T;
+      }
+      if (!opts.expected?.includes(res.status)) this.counters.inc(`http.${res.status}`);
+      if (RETRYABLE.has(res.status)) {
+        const wait = retryAfterMs(res.headers.get('retry-after')) ?? this.backoffMs(attempt);
+        if (wait >= 5_000 && Date.now() + wait > this.pausedUntil) {
+          this.opts.onPause?.(wait, res.status, path);
+        }
+        this.pause(wait);
+        if (opts.retry && attempt < this.maxRetries && !this.opts.isStopped?.()) continue;
+      }
+      const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+      throw new ApiError(
+        res.status,
+        typeof error?.code === 'string' ? error.code : `HTTP_${res.status}`,
+        typeof error?.message === 'string' ? error.message : `${method} ${path}: ${res.status}`,
+        body,
+      );
+    }
+  }
+
+  private backoffMs(attempt: number): number {
+    this.consecutiveFailures += 1;
+    const base = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  private pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + Math.min(ms, 60_000));
+  }
+
+  private async waitIfPaused(): Promise<void> {
+    while (Date.now() < this.pausedUntil && !this.opts.isStopped?.()) {
+      await sleep(Math.min(1_000, this.pausedUntil - Date.now()));
+    }
+  }
+}

@@ -1,0 +1,459 @@
+import { randomBytes } from 'node:crypto';
+import {
+  accountsOverHttp,
+  DEMO_MERCHANT_LOGINS,
+  type Accounts,
+  type CustomerAccount,
+} from './accounts.ts';
+import { OrderBook, type Area, type SimContext } from './context.ts';
+import { VirtualDriver } from './driver.ts';
+import { distanceM, randomPointInDisc, round6, type Point } from './geo.ts';
+import { Api, ApiError } from './http.ts';
+import { VirtualMerchant, type MenuEntry, type StoreInfo } from './merchant.ts';
+import { PoissonArrivals } from './rates.ts';
+import { Rng } from './rng.ts';
+import { SimSocket } from './socket.ts';
+import { Counters, newHistogram, recordMs, summarize, type LatencySummary } from './stats.ts';
+
+export interface SimOptions {
+  /** Base URL of the platform, e.g. http://localhost:3000. */
+  target: string;
+  drivers: number;
+  customers: number;
+  ordersPerMinute: number;
+  /** Stop placing orders after this many (0: no limit). */
+  maxOrders: number;
+  area: { lat: number; lng: number; radiusKm: number };
+  /** Seconds to place orders for; 0 runs until `stop()` (Ctrl-C). */
+  durationS: number;
+  /** After the duration, keep drivers and merchants going up to this long for open orders. */
+  drainS: number;
+  acceptProbability: number;
+  offerDelayMs: [number, number];
+  seed: string;
+  timeScale: number;
+  locationEveryMs: number;
+  /** Ready-made accounts (a fleet file); otherwise accounts are signed in over HTTP. */
+  accounts?: Accounts;
+  prefix: string;
+  password: string;
+  merchantLogins: string[];
+  /** Customers follow their orders live over `/ws` (measures location fan-out). */
+  trackOrders: boolean;
+  goOfflineOnStop: boolean;
+  /** Progress line every this many ms (0: none). */
+  progressEveryMs: number;
+  localAddresses: string[];
+  log: (line: string) => void;
+  /** Where the progress line goes (a TTY rewrites one line). */
+  progress?: (line: string) => void;
+}
+
+export const DEFAULT_SIM_OPTIONS: SimOptions = {
+  target: 'http://localhost:3000',
+  drivers: 8,
+  customers: 6,
+  ordersPerMinute: 4,
+  maxOrders: 0,
+  // Heidelberg, around the demo seed's stores.
+  area: { lat: 49.4075, lng: 8.6925, radiusKm: 2.5 },
+  durationS: 0,
+  drainS: 0,
+  acceptProbability: 0.9,
+  offerDelayMs: [2_000, 10_000],
+  seed: 'delivery',
+  timeScale: 1,
+  locationEveryMs: 3_000,
+  prefix: 'sim',
+  password: 'sim-password-1',
+  merchantLogins: DEMO_MERCHANT_LOGINS,
+  trackOrders: true,
+  goOfflineOnStop: true,
+  progressEveryMs: 2_000,
+  localAddresses: [],
+  log: (line) => console.log(line),
+};
+
+export interface SimSummary {
+  durationS: number;
+  drivers: { configured: number; online: number; connected: number };
+  orders: { placed: number; matched: number; delivered: number; cancelled: number; open: number };
+  latencyMs: {
+    placement: LatencySummary;
+    match: LatencySummary;
+    delivery: LatencySummary;
+    locationAck: LatencySummary;
+    fanout: LatencySummary;
+  };
+  locations: { sent: number; acked: number };
+  errors: number;
+  counters: Record<string, number>;
+}
+
+interface Store {
+  info: StoreInfo;
+  menu: MenuEntry[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Errors worth a reader's attention (not the ordinary conflicts of a busy marketplace). */
+function errorCount(c: Counters): number {
+  return (
+    c.sum('http.') +
+    c.sum('ws.error.') +
+    c.get('ws.connect_failed') +
+    c.get('ws.disconnect') +
+    c.get('ws.unexpected') +
+    c.get('ws.handler_error') +
+    c.sum('orders.place_failed.') +
+    c.get('driver.go_online_failed')
+  );
+}
+
+/**
+ * A simulated city against a running platform, through its public HTTP API and `/ws` only.
+ * `start()` signs everyone in and sets the city moving; `run()` waits for the duration (and
+ * drain), then stops; `stop()` may be called at any time (Ctrl-C).
+ */
+export class Simulation {
+  readonly opts: SimOptions;
+  readonly counters = new Counters();
+  readonly ctx: SimContext;
+  readonly drivers: VirtualDriver[] = [];
+  readonly merchants: VirtualMerchant[] = [];
+  private readonly rng: Rng;
+  private readonly runId = randomBytes(4).toString('hex');
+  private stopped = false;
+  private orderTimer: NodeJS.Timeout | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private placedCount = 0;
+  private stores: Store[] = [];
+  private customers: CustomerAccount[] = [];
+  private readonly customerSockets = new Map<string, SimSocket>();
+  private stopWaiters: Array<() => void> = [];
+  private placedAll: () => void = () => undefined;
+  /** Settles once `maxOrders` orders were placed (or failed to be). */
+  private readonly allPlaced = new Promise<void>((r) => (this.placedAll = r));
+  private settledOrders = 0;
+
+  constructor(options: Partial<SimOptions> = {}) {
+    this.opts = { ...DEFAULT_SIM_OPTIONS, ...options };
+    this.rng = new Rng(this.opts.seed);
+    const api = new Api(this.opts.target.replace(/\/$/, ''), this.counters, {
+      isStopped: () => this.stopped,
+      onPause: (ms, status, path) =>
+        this.opts.log(
+          `server answered ${status} to ${path}: holding all requests for ${Math.round(ms / 1000)} s (at most 60 s at a time)`,
+        ),
+    });
+    const area: Area = {
+      centre: { lat: this.opts.area.lat, lng: this.opts.area.lng },
+      radiusM: this.opts.area.radiusKm * 1000,
+    };
+    const addresses = this.opts.localAddresses;
+    this.ctx = {
+      api,
+      wsUrl: `${api.baseUrl.replace(/^http/, 'ws')}/ws`,
+      counters: this.counters,
+      histograms: {
+        ack: newHistogram(),
+        placement: newHistogram(),
+        match: newHistogram(),
+        delivery: newHistogram(),
+        fanout: newHistogram(),
+      },
+      timeScale: this.opts.timeScale,
+      offerPolicy: {
+        acceptProbability: this.opts.acceptProbability,
+        minDelayMs: this.opts.offerDelayMs[0],
+        maxDelayMs: this.opts.offerDelayMs[1],
+      },
+      area,
+      locationEveryMs: this.opts.locationEveryMs,
+      stopped: () => this.stopped,
+      log: this.opts.log,
+      orders: new OrderBook(() => this.ctx),
+      localAddress: (i) => (addresses.length ? addresses[i % addresses.length] : undefined),
+    };
+  }
+
+  get orders(): OrderBook {
+    return this.ctx.orders;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    this.startedAt = Date.now();
+    const accounts =
+      o.accounts ??
+      (await accountsOverHttp(this.ctx.api, {
+        drivers: o.drivers,
+        customers: o.customers,
+        prefix: o.prefix,
+        password: o.password,
+        merchantLogins: o.merchantLogins,
+        rng: this.rng.fork('accounts'),
+        log: o.log,
+      }));
+    if (this.stopped) return;
+    this.customers = accounts.customers.slice(0, o.customers || accounts.customers.length);
+    await this.loadStores(accounts);
+    if (this.stopped) return;
+    for (const m of accounts.merchants) {
+      const store = this.stores.find((s) => s.info.id === m.merchantId);
+      if (!store) continue;
+      const vm = new VirtualMerchant(
+        m,
+        store.info,
+        store.menu,
+        this.rng.fork(`merchant/${m.email}`),
+        this.ctx,
+        this.merchants.length,
+      );
+      this.merchants.push(vm);
+      vm.start();
+    }
+    if (o.ordersPerMinute > 0 && this.merchants.length === 0) {
+      o.log(
+        'no store could be simulated: orders would wait for a human merchant, so none are placed',
+      );
+    }
+    const driverAccounts = accounts.drivers.slice(0, o.drivers || accounts.drivers.length);
+    const spreadMs = Math.min(10_000, driverAccounts.length * 5);
+    await Promise.all(
+      driverAccounts.map(async (a, i) => {
+        const rng = this.rng.fork(`driver/${a.email}`);
+        const start = randomPointInDisc(
+          () => rng.next(),
+          this.ctx.area.centre,
+          this.ctx.area.radiusM,
+        );
+        const d = new VirtualDriver(a, start, rng, this.ctx, i + this.merchants.length);
+        this.drivers.push(d);
+        await sleep((spreadMs * i) / Math.max(1, driverAccounts.length));
+        if (!this.stopped) await d.start();
+      }),
+    );
+    if (this.stopped) return;
+    if (o.progressEveryMs > 0) {
+      this.progressTimer = setInterval(() => this.printProgress(), o.progressEveryMs);
+    }
+    if (o.ordersPerMinute > 0 && this.merchants.length && this.customers.length)
+      this.scheduleOrders();
+  }
+
+  /** Runs for the configured duration (or until `stop()`), drains, stops, and summarises. */
+  async run(): Promise<SimSummary> {
+    await this.start();
+    const o = this.opts;
+    const stopped = new Promise<void>((r) => this.stopWaiters.push(r));
+    if (o.durationS > 0) {
+      const elapsed = Date.now() - this.startedAt;
+      await Promise.race([
+        stopped,
+        sleep(Math.max(0, o.durationS * 1000 - elapsed)),
+        this.allPlaced,
+      ]);
+      clearTimeout(this.orderTimer);
+      this.orderTimer = undefined;
+      const drainUntil = Date.now() + o.drainS * 1000;
+      while (!this.stopped && Date.now() < drainUntil && this.orders.open > 0) await sleep(500);
+    } else {
+      await stopped;
+    }
+    return this.stop();
+  }
+
+  /** No more new orders; everything else goes on. */
+  stopOrdering(): void {
+    clearTimeout(this.orderTimer);
+    this.orderTimer = undefined;
+    this.opts.maxOrders = Math.max(1, this.placedCount);
+  }
+
+  /** Waits until every order placed here is delivered or cancelled, at most `ms`. */
+  async drain(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (!this.stopped && Date.now() < until && this.orders.open > 0) await sleep(500);
+  }
+
+  async stop(): Promise<SimSummary> {
+    const wasStopped = this.stopped;
+    this.stopped = true;
+    for (const w of this.stopWaiters.splice(0)) w();
+    clearTimeout(this.orderTimer);
+    clearInterval(this.progressTimer);
+    if (!wasStopped) {
+      for (const m of this.merchants) m.stop();
+      for (const s of this.customerSockets.values()) s.stop();
+      await Promise.all(this.drivers.map((d) => d.stop(this.opts.goOfflineOnStop)));
+    }
+    return this.summary();
+  }
+
+  summary(): SimSummary {
+    const h = this.ctx.histograms;
+    const c = this.counters;
+    const b = this.orders;
+    return {
+      durationS: Math.round((Date.now() - this.startedAt) / 100) / 10,
+      drivers: {
+        configured: this.drivers.length,
+        online: this.drivers.filter((d) => d.online).length,
+        connected: this.drivers.filter((d) => d.connected).length,
+      },
+      orders: {
+        placed: b.placed,
+        matched: b.matched,
+        delivered: b.delivered,
+        cancelled: b.cancelled,
+        open: b.open,
+      },
+      latencyMs: {
+        placement: summarize(h.placement),
+        match: summarize(h.match),
+        delivery: summarize(h.delivery),
+        locationAck: summarize(h.ack),
+        fanout: summarize(h.fanout),
+      },
+      locations: { sent: c.get('location.sent'), acked: c.get('location.acked') },
+      errors: errorCount(c),
+      counters: c.toJSON(),
+    };
+  }
+
+  progressLine(): string {
+    const b = this.orders;
+    const m = this.ctx.histograms.match;
+    const sec = (us: number) => (us / 1e6).toFixed(1);
+    const match = m.totalCount
+      ? `match p50 ${sec(m.getValueAtPercentile(50))}s p95 ${sec(m.getValueAtPercentile(95))}s`
+      : 'match p50 - p95 -';
+    const online = this.drivers.filter((d) => d.online && d.connected).length;
+    const t = Math.round((Date.now() - this.startedAt) / 1000);
+    return `[${t}s] placed ${b.placed} | matched ${b.matched} | delivered ${b.delivered} | ${match} | drivers online ${online}/${this.drivers.length} | errors ${errorCount(this.counters)}`;
+  }
+
+  private printProgress(): void {
+    (this.opts.progress ?? this.opts.log)(this.progressLine());
+  }
+
+  private async loadStores(accounts: Accounts): Promise<void> {
+    const a = this.opts.area;
+    const ids = new Set(accounts.merchants.map((m) => m.merchantId));
+    const stores: Store[] = [];
+    for (const id of ids) {
+      try {
+        const { merchant } = await this.ctx.api.get<{ merchant: StoreInfo }>(
+          `/api/v1/merchants/${id}`,
+        );
+        const { items } = await this.ctx.api.get<{ items: MenuEntry[] }>(
+          `/api/v1/merchants/${id}/menu`,
+        );
+        const menu = items.filter((i) => i.isAvailable);
+        if (!merchant.isOpen || menu.length === 0) {
+          this.opts.log(`${merchant.name} is closed or has nothing to sell; no orders go there`);
+          continue;
+        }
+        if (
+          distanceM(merchant, { lat: a.lat, lng: a.lng }) >
+          a.radiusKm * 1000 + merchant.deliveryRadiusKm * 1000
+        ) {
+          this.opts.log(`${merchant.name} is outside the simulated area; no orders go there`);
+          continue;
+        }
+        stores.push({ info: merchant, menu });
+      } catch (err) {
+        this.opts.log(`store ${id}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    this.stores = stores;
+  }
+
+  private scheduleOrders(): void {
+    const arrivals = new PoissonArrivals(this.opts.ordersPerMinute, this.rng.fork('arrivals'));
+    const choose = this.rng.fork('orders');
+    const next = () => {
+      if (this.stopped) return;
+      if (this.opts.maxOrders && this.placedCount >= this.opts.maxOrders) return;
+      // Orders come at the configured rate of real time: the time scale speeds up the world,
+      // not the demand, so a benchmark's rate stays what it says.
+      this.orderTimer = setTimeout(() => {
+        this.placedCount += 1;
+        void this.placeOrder(this.placedCount, choose);
+        next();
+      }, arrivals.nextGapMs());
+    };
+    next();
+  }
+
+  private async placeOrder(n: number, rng: Rng): Promise<void> {
+    const customer = rng.pick(this.customers);
+    const store = rng.pick(this.stores);
+    const lines = Math.min(store.menu.length, rng.int(1, 3));
+    const items = new Map<string, number>();
+    for (let i = 0; i < lines; i++) items.set(rng.pick(store.menu).id, rng.int(1, 2));
+    const radiusM = Math.min(store.info.deliveryRadiusKm * 1000 * 0.8, 3_000);
+    const dropoff: Point = round6(randomPointInDisc(() => rng.next(), store.info, radiusM));
+    const body = {
+      merchantId: store.info.id,
+      items: [...items].map(([menuItemId, quantity]) => ({ menuItemId, quantity })),
+      deliveryAddress: `Simulated address ${n}, ${dropoff.lat.toFixed(4)} ${dropoff.lng.toFixed(4)}`,
+      deliveryLat: dropoff.lat,
+      deliveryLng: dropoff.lng,
+      tipCents: rng.pick([0, 0, 100, 200, 300]),
+    };
+    const started = performance.now();
+    try {
+      const { order } = await this.ctx.api.post<{ order: { id: string } }>('/api/v1/orders', {
+        token: customer.token,
+        body,
+        headers: { 'x-idempotency-key': `sim-${this.runId}-${n}` },
+        retry: true,
+      });
+      recordMs(this.ctx.histograms.placement, performance.now() - started);
+      this.orders.onPlaced(order.id, Date.now());
+      this.counters.inc('orders.placed');
+      if (this.opts.trackOrders) this.follow(customer, order.id);
+    } catch (err) {
+      this.counters.inc(`orders.place_failed.${err instanceof ApiError ? err.code : 'UNKNOWN'}`);
+    }
+    this.settledOrders += 1;
+    if (this.opts.maxOrders && this.settledOrders >= this.opts.maxOrders) this.placedAll();
+  }
+
+  /** The customer's app: follows the order live and times the driver's position reports. */
+  private follow(customer: CustomerAccount, orderId: string): void {
+    let socket = this.customerSockets.get(customer.id);
+    if (!socket) {
+      socket = new SimSocket(
+        this.ctx.wsUrl,
+        customer.token,
+        this.counters,
+        {
+          onEvent: (e) => {
+            const data = e.data as { recordedAt?: unknown; status?: unknown; orderId?: unknown };
+            if (e.type === 'order.driver_location' && typeof data.recordedAt === 'string') {
+              recordMs(this.ctx.histograms.fanout, Date.now() - Date.parse(data.recordedAt));
+            }
+            if (
+              e.type === 'order.status' &&
+              (data.status === 'delivered' || data.status === 'cancelled')
+            ) {
+              socket?.unsubscribe(e.channel);
+            }
+          },
+        },
+        {
+          localAddress: this.ctx.localAddress(this.customerSockets.size),
+          random: () => this.rng.next(),
+        },
+      );
+      this.customerSockets.set(customer.id, socket);
+      socket.start();
+    }
+    socket.subscribe(`order:${orderId}`);
+  }
+}
