@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { GeoIndex } from '../src/adapters/ports.ts';
 import { assignDriver } from '../src/dispatch/dispatch.repository.ts';
+import { createDispatchService } from '../src/dispatch/dispatch.service.ts';
 import { ManualClock } from '../src/platform/clock.ts';
+import { createLogger } from '../src/platform/logger.ts';
 import {
   createAdmin,
   createStore,
@@ -17,6 +20,7 @@ import { startTestPlatform, type TestPlatform } from './platform.ts';
  * Matching with a clock the test moves: the sweeper is off and each test calls `tick()`, so
  * every offer, expiry and hand-over happens exactly when the test says.
  */
+const realMode = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 let tp: TestPlatform;
 let api: Api;
 let clock: ManualClock;
@@ -191,6 +195,53 @@ describe('sequential offers', () => {
 });
 
 describe('the database decides races', () => {
+  it('works several due orders side by side, one pending offer per order and per driver', async () => {
+    const drivers = await Promise.all([0.2, 0.4, 0.6, 0.8, 1.0, 1.2].map(onlineDriver));
+    const orders: string[] = [];
+    for (let i = 0; i < 6; i++) orders.push(await confirmedOrder());
+
+    // The real geo index, with a count of searches in flight. Each search waits (at most
+    // 300 ms) for a second one, so claimers that can overlap do, whatever the scheduling.
+    const real = tp.infra.kv.geo;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const counting: GeoIndex = {
+      ...real,
+      get: (id) => real.get(id),
+      search: async (...args) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        for (let waited = 0; inFlight < 2 && waited < 300; waited += 10)
+          await new Promise((r) => setTimeout(r, 10));
+        try {
+          return await real.search(...args);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    };
+    const dispatch = createDispatchService({
+      db: tp.infra.db,
+      geo: counting,
+      publisher: tp.services.publisher,
+      clock: tp.infra.clock,
+      settings: { ...tp.config.dispatch, enabled: false, concurrency: 4 },
+      log: createLogger({ logLevel: 'silent', instanceId: 'concurrency-test' }),
+    });
+
+    expect(await dispatch.tick()).toBe(6);
+    const { rows } = await tp.infra.db.query<{ order_id: string; driver_id: string }>(
+      `SELECT order_id, driver_id FROM driver_offers WHERE status = 'pending' AND order_id = ANY($1::uuid[])`,
+      [orders],
+    );
+    expect(rows.map((r) => r.order_id).sort()).toEqual([...orders].sort());
+    expect(new Set(rows.map((r) => r.driver_id)).size).toBe(6);
+    expect(new Set(rows.map((r) => r.driver_id))).toEqual(new Set(drivers.map((d) => d.id)));
+    // PGlite runs one transaction at a time, so only a real PostgreSQL lets claimers overlap.
+    if (realMode) expect(maxInFlight).toBeGreaterThanOrEqual(2);
+    else expect(maxInFlight).toBe(1);
+  });
+
   it('assigns an order to exactly one of 50 drivers claiming it at once', async () => {
     const drivers = await Promise.all(
       Array.from({ length: 50 }, () => registerUser(api, 'driver')),

@@ -20,6 +20,12 @@ import { rankCandidates } from './scoring.ts';
 export interface DispatchSettings {
   /** Whether this instance sweeps at all (kicks included); other instances may. */
   enabled: boolean;
+  /**
+   * Due orders worked on at once by this process, each claimed in its own transaction with
+   * SKIP LOCKED (default 1). A step waits on several round trips, so more claimers match more
+   * orders per second; each holds one pooled connection while it works.
+   */
+  concurrency?: number;
   offerTimeoutMs: number;
   ringsKm: readonly number[];
   retryMaxMs: number;
@@ -229,10 +235,15 @@ export function createDispatchService(deps: DispatchDeps) {
   };
 
   let kickScheduled = false;
+  let kickedWhileRunning = false;
   let running: Promise<number> | null = null;
   /** Asks the local sweeper to run soon (a hint only: the database is the source of truth). */
   function kick() {
     if (kickScheduled || !settings.enabled) return;
+    if (running) {
+      kickedWhileRunning = true; // the sweep may have looked already: it runs once more
+      return;
+    }
     kickScheduled = true;
     setImmediate(() => {
       kickScheduled = false;
@@ -240,22 +251,51 @@ export function createDispatchService(deps: DispatchDeps) {
     });
   }
 
-  /** Processes due orders until none is left (at most `limit`); returns how many it handled. */
+  /**
+   * Processes due orders until none is left (at most `limit`); returns how many it handled.
+   * `concurrency` claimers work side by side, each taking the next due order the others have
+   * not locked; one sweep runs per process at a time.
+   */
   async function tick(limit = 50): Promise<number> {
     if (running) return running;
     running = (async () => {
       let handled = 0;
-      while (handled < limit) {
-        if (breaker.opened) break; // orders stay queued, untouched, until it half-opens
-        const did = await db.transaction(async (tx) => {
-          const order = await repo.claimDueOrder(tx, now());
-          if (!order) return false;
-          await step(tx, order);
-          return true;
-        });
-        if (!did) break;
-        handled += 1;
-      }
+      let claimed = 0;
+      let failing = false; // after one failure the others stop: the next sweep tries again
+      const claimer = async () => {
+        while (claimed < limit && !failing) {
+          if (breaker.opened) return; // orders stay queued, untouched, until it half-opens
+          claimed += 1;
+          const did = await db.transaction(async (tx) => {
+            const order = failing ? null : await repo.claimDueOrder(tx, now());
+            // A claimer that failed set `failing` before its rollback freed its order: whoever
+            // claims that order next sees the flag and leaves it for the next sweep.
+            if (!order || failing) return false;
+            await step(tx, order).catch((err: unknown) => {
+              failing = true; // before the rollback lets a waiting claimer take this order
+              throw err;
+            });
+            return true;
+          });
+          if (!did) return;
+          handled += 1;
+        }
+      };
+      // A half-open breaker lets a single trial through: one claimer until it has closed.
+      const parallel = breaker.closed ? (settings.concurrency ?? 1) : 1;
+      const workers = Math.max(1, Math.min(parallel, limit));
+      // A failing claimer fails the sweep, but only once the others have stopped: no step
+      // is left running behind a sweep that reported its end.
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: workers }, () =>
+          claimer().catch((err: unknown) => {
+            failing = true; // a failed claim or commit
+            throw err;
+          }),
+        ),
+      );
+      const failed = outcomes.find((o) => o.status === 'rejected');
+      if (failed) throw failed.reason;
       const flagged = await db.transaction((tx) =>
         repo.flagAbandonedOrders(tx, new Date(clock.now() - settings.offlineFlagMs), now()),
       );
@@ -267,6 +307,10 @@ export function createDispatchService(deps: DispatchDeps) {
       return handled;
     })().finally(() => {
       running = null;
+      if (kickedWhileRunning) {
+        kickedWhileRunning = false;
+        kick();
+      }
     });
     return running;
   }
