@@ -140,8 +140,8 @@ export async function buildApp({
     bus: infra.kv.bus,
     events: infra.kv.events,
     clock: infra.clock,
-    onLocation: (driverId, { type: _type, seq: _seq, ...body }) =>
-      services.location.ingest(driverId, body),
+    // The message is passed as is: `ingest` reads only the location fields, not type or seq.
+    onLocation: (driverId, msg) => services.location.ingest(driverId, msg),
   });
 
   let shuttingDown = false;

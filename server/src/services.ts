@@ -26,7 +26,7 @@ export function createServices(config: Config, infra: Infra, log: Logger) {
   const publisher = createChannelPublisher({ bus: kv.bus, events: kv.events, clock });
   const idempotency = createIdempotencyService({ db });
   const notifications = createNotificationsService({ db, publisher });
-  const tracking = new TrackingService(db, kv.cache, kv.geo, publisher, clock, config.eta, log);
+  const tracking = new TrackingService(db, kv.bus, kv.geo, publisher, clock, config.eta, log);
   const history = new HistoryWriter(db, log);
   const location = new LocationService(kv.geo, history, clock, config.location, (update) =>
     tracking.onLocation(update),

@@ -85,6 +85,65 @@ describe.skipIf(!realMode)('several instances (real PostgreSQL + Redis only)', (
     }
   });
 
+  it('streams locations sent to instance B as soon as instance A assigns the driver', async () => {
+    const apiA = apiClient(a!.baseUrl);
+    const apiB = apiClient(b.baseUrl);
+    const store = await createStore(a!, apiA);
+    // Away from the other tests' drivers, so the offer goes to this one.
+    const here = { lat: HEIDELBERG.lat - 0.3, lng: HEIDELBERG.lng };
+    await a!.infra.db.query('UPDATE merchants SET lat = $2, lng = $3 WHERE id = $1', [
+      store.id,
+      here.lat,
+      here.lng,
+    ]);
+    const customer = await registerUser(apiA, 'customer');
+    const driver = await registerUser(apiA, 'driver');
+    await apiB('POST', '/api/v1/driver/go-online', { token: driver.token, body: here });
+    const phone = await connectWs(b.baseUrl, { token: driver.token });
+    const watcher = await connectWs(a!.baseUrl, { token: customer.token });
+    let seq = 0;
+    const report = async () => {
+      seq++;
+      phone.send({ type: 'location', lat: here.lat + seq * 0.0001, lng: here.lng, seq });
+      expect(await phone.next((m) => m.seq === seq)).toEqual({ type: 'ack', seq });
+    };
+    try {
+      // B learns (and keeps in process) that the driver carries nothing.
+      await report();
+      const order = await placeOrder(apiA, customer, store, {
+        deliveryLat: here.lat + 0.01,
+        deliveryLng: here.lng,
+      });
+      watcher.send({ type: 'subscribe', channel: `order:${order.id}` });
+      await watcher.next((m) => m.type === 'subscribed');
+      await apiA('POST', `/api/v1/merchant/orders/${order.id}/confirm`, {
+        token: store.owner.token,
+      });
+      const offer = await waitFor(
+        'the offer',
+        async () =>
+          (await apiA('GET', '/api/v1/driver/offers', { token: driver.token })).body.offer,
+      );
+      await report(); // still nothing to stream: the offer is not accepted yet
+      const accepted = await apiA('POST', `/api/v1/driver/offers/${offer.id}/accept`, {
+        token: driver.token,
+      });
+      expect(accepted.status).toBe(200);
+      const assignedAt = Date.now();
+
+      // A's invalidation reaches B over the bus: B's next reports stream, long before the TTL.
+      const seen = await waitFor('order.driver_location from B', async () => {
+        await report();
+        return watcher.received.find(isEvent(`order:${order.id}`, 'order.driver_location'));
+      });
+      expect(Date.now() - assignedAt).toBeLessThan(3_000);
+      expect(seen.data).toMatchObject({ driverId: driver.id, orderId: order.id });
+    } finally {
+      await watcher.close();
+      await phone.close();
+    }
+  });
+
   it('finishes dispatch on the surviving instance when the other stops mid-offer', async () => {
     const first = a!;
     const apiA = apiClient(first.baseUrl);

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TRACKING_INVALIDATE_CHANNEL } from '../src/tracking/tracking.service.ts';
 import {
   createStore,
   HEIDELBERG,
@@ -9,7 +11,7 @@ import {
 } from './factories.ts';
 import { apiClient, type Api } from './http.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
-import { connectWs, isEvent } from './ws-client.ts';
+import { connectWs, isEvent, type WsClient } from './ws-client.ts';
 
 let tp: TestPlatform;
 let api: Api;
@@ -24,10 +26,16 @@ beforeAll(async () => {
 });
 afterAll(() => tp?.stop());
 
-/** An order confirmed and accepted by a fresh driver standing next to the store. */
-async function assignedOrder(): Promise<{ orderId: string; driver: TestUser }> {
+/**
+ * An order confirmed and accepted by a fresh driver standing next to the store; `beforeOrder`
+ * runs once the driver is online, before the order exists.
+ */
+async function assignedOrder(
+  beforeOrder?: (driver: TestUser) => Promise<void>,
+): Promise<{ orderId: string; driver: TestUser }> {
   const driver = await registerUser(api, 'driver');
   await api('POST', '/api/v1/driver/go-online', { token: driver.token, body: HEIDELBERG });
+  await beforeOrder?.(driver);
   const order = await placeOrder(api, customer, store);
   await api('POST', `/api/v1/merchant/orders/${order.id}/confirm`, { token: store.owner.token });
   await tp.services.dispatch.tick();
@@ -109,6 +117,113 @@ describe('live tracking over the WebSocket', () => {
       expect(await tp.infra.kv.geo.get(driver.id)).toEqual(before);
     } finally {
       await phone.close();
+    }
+  });
+});
+
+describe('what tracking keeps in process', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Counts the reads of a driver's active orders (the driver -> orders cache misses). */
+  function countOrderReads(driverId: string) {
+    const query = vi.spyOn(tp.infra.db, 'query');
+    return () =>
+      query.mock.calls.filter(
+        ([sql, params]) =>
+          String(sql).includes('FROM orders WHERE driver_id') && params?.[0] === driverId,
+      ).length;
+  }
+
+  async function sendLocations(phone: WsClient, count: number, from = 1) {
+    for (let seq = from; seq < from + count; seq++) {
+      phone.send({
+        type: 'location',
+        lat: HEIDELBERG.lat + seq * 0.0001,
+        lng: HEIDELBERG.lng,
+        seq,
+      });
+      expect(await phone.next((m) => m.seq === seq)).toEqual({ type: 'ack', seq });
+    }
+  }
+
+  it("reads a driver's orders once, not from Redis or the database on every update", async () => {
+    const driver = await registerUser(api, 'driver');
+    await api('POST', '/api/v1/driver/go-online', { token: driver.token, body: HEIDELBERG });
+    const cacheGet = vi.spyOn(tp.infra.kv.cache, 'get');
+    const orderReads = countOrderReads(driver.id);
+    const phone = await connectWs(tp.baseUrl, { token: driver.token });
+    try {
+      await sendLocations(phone, 5);
+      await vi.waitFor(() => expect(orderReads()).toBe(1));
+      await sendLocations(phone, 5, 6);
+      expect(orderReads()).toBe(1);
+      expect(cacheGet).not.toHaveBeenCalled();
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('shares one database read between concurrent misses of one driver', async () => {
+    const driverId = randomUUID();
+    const orderReads = countOrderReads(driverId);
+    for (let i = 0; i < 5; i++) {
+      tp.services.tracking.onLocation({
+        driverId,
+        lat: HEIDELBERG.lat,
+        lng: HEIDELBERG.lng,
+        heading: null,
+        recordedAt: Date.now() + i,
+      });
+    }
+    await vi.waitFor(() => expect(orderReads()).toBe(1));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(orderReads()).toBe(1);
+  });
+
+  it("drops a driver's cached orders when another instance says so on the bus", async () => {
+    const driver = await registerUser(api, 'driver');
+    await api('POST', '/api/v1/driver/go-online', { token: driver.token, body: HEIDELBERG });
+    const orderReads = countOrderReads(driver.id);
+    const phone = await connectWs(tp.baseUrl, { token: driver.token });
+    let seq = 1;
+    try {
+      await sendLocations(phone, 1, seq++);
+      await vi.waitFor(() => expect(orderReads()).toBe(1));
+      await sendLocations(phone, 1, seq++);
+      expect(orderReads()).toBe(1);
+      await tp.infra.kv.bus.publish(
+        TRACKING_INVALIDATE_CHANNEL,
+        JSON.stringify({ from: 'another-instance', orderId: randomUUID(), driverIds: [driver.id] }),
+      );
+      // The message arrives asynchronously (Redis pub/sub in real mode); then one refill.
+      await vi.waitFor(async () => {
+        await sendLocations(phone, 1, seq++);
+        expect(orderReads()).toBe(2);
+      });
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('streams a driver who reported before the assignment as soon as it is assigned', async () => {
+    let phone: WsClient | undefined;
+    const watcher = await connectWs(tp.baseUrl, { token: customer.token });
+    try {
+      // The driver's first report caches "carries nothing"; the assignment must drop that.
+      const { orderId, driver } = await assignedOrder(async (d) => {
+        phone = await connectWs(tp.baseUrl, { token: d.token });
+        phone.send({ type: 'location', lat: HEIDELBERG.lat, lng: HEIDELBERG.lng, seq: 1 });
+        await phone.next((m) => m.type === 'ack' && m.seq === 1);
+      });
+      watcher.send({ type: 'subscribe', channel: `order:${orderId}` });
+      await watcher.next((m) => m.type === 'subscribed');
+      phone!.send({ type: 'location', lat: HEIDELBERG.lat + 0.001, lng: HEIDELBERG.lng, seq: 2 });
+      await phone!.next((m) => m.type === 'ack' && m.seq === 2);
+      const moved = await watcher.next(isEvent(`order:${orderId}`, 'order.driver_location'), 2_000);
+      expect(moved.data).toMatchObject({ driverId: driver.id, lat: HEIDELBERG.lat + 0.001 });
+    } finally {
+      await watcher.close();
+      await phone?.close();
     }
   });
 });

@@ -147,17 +147,92 @@ describe('signing in', () => {
     }
   });
 
-  it('ends a socket whose session was logged out at the next heartbeat, with 4401', async () => {
-    const gw = await startGateway({ limits: { heartbeatMs: 100 } });
+  it.each([
+    ['one slice', { heartbeatMs: 100 }],
+    ['sockets spread over slices', { heartbeatMs: 600, heartbeatSliceMs: 100 }],
+  ])(
+    'ends a socket whose session was logged out within a heartbeat, with 4401 (%s)',
+    async (_name, limits) => {
+      const gw = await startGateway({ limits });
+      try {
+        const login = await api('POST', '/api/v1/auth/login', {
+          body: { email: customer.email, password: 'password123' },
+        });
+        const ws = await connectWs(gw.baseUrl, { cookie: login.body.token });
+        await api('POST', '/api/v1/auth/logout', { token: login.body.token });
+        const loggedOut = Date.now();
+        expect(await ws.next((m) => m.type === 'error')).toMatchObject({
+          code: 'UNAUTHENTICATED',
+        });
+        expect((await ws.closed).code).toBe(4401);
+        expect(Date.now() - loggedOut).toBeLessThan(limits.heartbeatMs + 400);
+      } finally {
+        await gw.app.close();
+      }
+    },
+  );
+
+  it('spreads the session re-checks of many sockets over the heartbeat interval', async () => {
+    const checks: number[] = [];
+    let counting = false;
+    const auth = {
+      ...tp.services.auth,
+      resolve: (token: string) => {
+        if (counting) checks.push(Date.now());
+        return tp.services.auth.resolve(token);
+      },
+    };
+    const gw = await startGateway({ auth, limits: { heartbeatMs: 1_000, heartbeatSliceMs: 100 } });
     try {
-      const login = await api('POST', '/api/v1/auth/login', {
-        body: { email: customer.email, password: 'password123' },
+      await Promise.all(
+        Array.from({ length: 10 }, () => connectWs(gw.baseUrl, { token: customer.token })),
+      );
+      counting = true;
+      await vi.waitFor(() => expect(checks.length).toBeGreaterThanOrEqual(10), {
+        timeout: 3_000,
       });
-      const ws = await connectWs(gw.baseUrl, { cookie: login.body.token });
-      await api('POST', '/api/v1/auth/logout', { token: login.body.token });
-      expect(await ws.next((m) => m.type === 'error')).toMatchObject({ code: 'UNAUTHENTICATED' });
-      expect((await ws.closed).code).toBe(4401);
+      const first10 = checks.slice(0, 10);
+      // Ten sockets in ten slices of 100 ms: the checks span most of the second, not an instant.
+      expect(Math.max(...first10) - Math.min(...first10)).toBeGreaterThanOrEqual(500);
     } finally {
+      await gw.app.close();
+    }
+  });
+
+  it("never holds a driver's next location back behind a slow session re-check", async () => {
+    let slow = false;
+    let rechecks = 0;
+    let release!: () => void;
+    const struggling = new Promise<void>((resolve) => (release = resolve));
+    const auth = {
+      ...tp.services.auth,
+      resolve: async (token: string) => {
+        if (slow) {
+          rechecks++;
+          await struggling; // the session store hangs until the test ends
+        }
+        return tp.services.auth.resolve(token);
+      },
+    };
+    const gw = await startGateway({
+      auth,
+      limits: { heartbeatMs: 100 },
+      onLocation: async () => ({ accepted: true }),
+    });
+    try {
+      const phone = await connectWs(gw.baseUrl, { token: driver.token });
+      slow = true;
+      await vi.waitFor(() => expect(rechecks).toBeGreaterThanOrEqual(1));
+      const sent = Date.now();
+      phone.send({ type: 'location', lat: 49.41, lng: 8.69, seq: 1 });
+      expect(await phone.next((m) => m.seq === 1, 1_000)).toEqual({ type: 'ack', seq: 1 });
+      expect(Date.now() - sent).toBeLessThan(1_000);
+      // A slow check is not stacked up by later heartbeats either.
+      await sleep(350);
+      expect(rechecks).toBe(1);
+      await phone.close();
+    } finally {
+      release();
       await gw.app.close();
     }
   });

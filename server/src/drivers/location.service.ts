@@ -56,8 +56,15 @@ export class LocationService {
   async ingest(driverId: string, body: LocationBody): Promise<LocationResult> {
     const now = this.clock.now();
     const at = body.recordedAt ? Date.parse(body.recordedAt) : now;
-    const rejected =
-      this.validate(body, at, now) ?? (await this.implausibleJump(driverId, body, at));
+    let rejected = this.validate(body, at, now);
+    // The geo index is read only for a driver this process has not seen yet.
+    if (rejected === null) {
+      rejected = this.implausibleJump(
+        this.lastSeen.get(driverId) ?? (await this.geo.get(driverId)),
+        body,
+        at,
+      );
+    }
     if (rejected) {
       locationUpdates.inc({ outcome: 'rejected' });
       return { accepted: false, reason: rejected };
@@ -99,12 +106,7 @@ export class LocationService {
   }
 
   /** A jump faster than any vehicle (default 70 m/s) is a GPS glitch, not a drive. */
-  private async implausibleJump(
-    driverId: string,
-    body: LocationBody,
-    at: number,
-  ): Promise<string | null> {
-    const prev = this.lastSeen.get(driverId) ?? (await this.geo.get(driverId));
+  private implausibleJump(prev: Seen | null, body: LocationBody, at: number): string | null {
     if (!prev || at <= prev.at) return null;
     const metres = haversineKm(prev, body) * 1000;
     const speed = metres / ((at - prev.at) / 1000);

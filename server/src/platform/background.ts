@@ -40,7 +40,7 @@ export function startBackgroundWork(config: Config, infra: Infra, services: Serv
     async stop() {
       clearInterval(sweeper);
       await jobs.stop(); // a running job stops at its next checkpoint
-      services.tracking.stop();
+      await services.tracking.stop();
       await services.dispatch.tick(0).catch(() => 0); // waits for a sweep in progress
       await services.history.stop();
     },

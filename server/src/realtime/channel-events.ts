@@ -38,9 +38,13 @@ export function createChannelPublisher({
       const at = new Date(clock.now()).toISOString();
       const body = JSON.stringify({ type, at, data });
       const id = await events.append(channel, body, EVENT_RETENTION_MS);
-      const event: ChannelEvent<T> = { id, type, channel, at, data };
-      await bus.publish(channel, JSON.stringify(event));
-      return event;
+      // The bus message is the logged body with the id and channel in front: `data` is
+      // serialised once.
+      await bus.publish(
+        channel,
+        `{"id":${JSON.stringify(id)},"channel":${JSON.stringify(channel)},${body.slice(1)}`,
+      );
+      return { id, type, channel, at, data };
     },
   };
 }

@@ -68,6 +68,7 @@ export class Connection {
   alive = true;
   private token: string | null = null;
   private closing = false;
+  private rechecking = false;
   private authTimer: NodeJS.Timeout | undefined;
   private readonly subscriptions = new Map<string, ChannelSubscription>();
   private queue: Promise<void> = Promise.resolve();
@@ -114,7 +115,10 @@ export class Connection {
     this.enqueue(() => this.handle(data, isBinary));
   }
 
-  /** The heartbeat: a socket that did not answer the previous ping is cut off. */
+  /**
+   * The heartbeat, once per interval per socket (the gateway spreads sockets over it): a socket
+   * that did not answer the previous ping is cut off, and the session is checked again.
+   */
   heartbeat(): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     if (!this.alive) {
@@ -123,7 +127,7 @@ export class Connection {
     }
     this.alive = false;
     this.socket.ping();
-    if (this.token) this.enqueue(() => this.recheckSession());
+    this.recheckSession();
   }
 
   close(code: number, reason: string): void {
@@ -222,11 +226,29 @@ export class Connection {
     this.send({ type: 'ready', userId: session.userId, role: session.role });
   }
 
-  /** Logout revokes a session at once: a socket opened with it goes at the next heartbeat. */
-  private async recheckSession(): Promise<void> {
-    if (!this.token || (await this.ctx.auth.resolve(this.token))) return;
-    this.sendError('UNAUTHENTICATED', 'Your session has ended');
-    this.close(WsCloseCode.unauthenticated, 'session ended');
+  /**
+   * Logout revokes a session at once: a socket opened with it goes at the next heartbeat. The
+   * check runs beside the message queue, never in it, so the socket's next message (a driver's
+   * location) does not wait for the session store; a message handled meanwhile is served as
+   * before the logout was seen.
+   */
+  private recheckSession(): void {
+    const token = this.token;
+    if (!token || this.rechecking) return;
+    this.rechecking = true;
+    this.ctx.auth
+      .resolve(token)
+      .then(
+        (session) => {
+          // A newer `auth` message switched tokens meanwhile; that one was checked on its own.
+          if (session || this.closing || this.token !== token) return;
+          this.sendError('UNAUTHENTICATED', 'Your session has ended');
+          this.close(WsCloseCode.unauthenticated, 'session ended');
+        },
+        // The session store and the database unreachable: keep the socket, check next time.
+        (err: unknown) => this.ctx.log.warn({ err }, 'websocket session re-check failed'),
+      )
+      .finally(() => (this.rechecking = false));
   }
 
   /**
@@ -293,7 +315,8 @@ export class Connection {
       this.ctx.log.error({ err }, 'websocket location update failed');
       return this.sendError('INTERNAL', 'Could not take the location', { seq: msg.seq });
     }
-    if (result.accepted) return this.send({ type: 'ack', seq: msg.seq });
+    // `seq` is a validated integer; the ack is the one message every update answers.
+    if (result.accepted) return this.sendRaw(`{"type":"ack","seq":${msg.seq}}`);
     this.sendError('LOCATION_REJECTED', result.reason ?? 'Location rejected', { seq: msg.seq });
   }
 

@@ -18,7 +18,13 @@ import { RealtimeHub } from './hub.ts';
 export type { LocationHandler } from './connection.ts';
 
 export interface GatewayLimits extends ConnectionLimits {
+  /** Each socket is pinged, and its session checked again, once per this interval. */
   heartbeatMs: number;
+  /**
+   * The interval is cut in slices of about this length; each socket belongs to one slice and
+   * is visited when its slice comes up, so pings and session checks never come as one burst.
+   */
+  heartbeatSliceMs: number;
   /** Frames beyond this are refused by `ws` itself, which closes the socket with 1009. */
   maxFrameBytes: number;
   /** How long shutdown waits for clients to acknowledge the 1012 close before cutting them. */
@@ -28,6 +34,7 @@ export interface GatewayLimits extends ConnectionLimits {
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   authTimeoutMs: 10_000,
   heartbeatMs: 30_000,
+  heartbeatSliceMs: 1_000,
   maxMessageBytes: 16_384,
   maxFrameBytes: 65_536,
   messagesPerSecond: 20,
@@ -93,10 +100,21 @@ export async function registerWebSocketGateway(
   const open = new Map<Connection, Promise<void>>();
   let stopping = false;
 
+  // Slice i is visited every heartbeatMs, at offset i × heartbeatMs / slices; a new socket joins
+  // the emptiest slice, so 15,000 sockets over 30 slices make 500 pings and checks a second.
+  const slices: Array<Set<Connection>> = Array.from(
+    { length: Math.max(1, Math.round(limits.heartbeatMs / limits.heartbeatSliceMs)) },
+    () => new Set(),
+  );
+  let turn = 0;
   const heartbeat = setInterval(() => {
-    for (const connection of open.keys()) connection.heartbeat();
-  }, limits.heartbeatMs);
+    const slice = slices[turn]!;
+    turn = (turn + 1) % slices.length;
+    for (const connection of slice) connection.heartbeat();
+  }, limits.heartbeatMs / slices.length);
   heartbeat.unref();
+  const sliceFor = (): Set<Connection> =>
+    slices.reduce((best, slice) => (slice.size < best.size ? slice : best));
 
   async function shutdown(): Promise<void> {
     stopping = true;
@@ -124,11 +142,14 @@ export async function registerWebSocketGateway(
   app.get('/ws', { websocket: true, config: { auth: 'public' } }, (socket, request) => {
     const connection = new Connection(socket, ctx);
     websocketConnections.inc();
+    const slice = sliceFor();
+    slice.add(connection);
     open.set(
       connection,
       new Promise((resolve) =>
         socket.once('close', () => {
           open.delete(connection);
+          slice.delete(connection);
           websocketConnections.dec();
           void connection.dispose().then(resolve);
         }),

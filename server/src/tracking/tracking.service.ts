@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Cache, GeoIndex } from '../adapters/ports.ts';
+import type { Bus, GeoIndex } from '../adapters/ports.ts';
 import type { Db } from '../db/db.ts';
 import { activeOrderIds } from '../drivers/drivers.repository.ts';
 import { deliveryDistance, deliveryTime, etaError } from '../metrics/metrics.ts';
@@ -8,9 +9,20 @@ import type { AppliedLocation } from '../drivers/location.service.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ChannelPublisher } from '../realtime/channel-events.ts';
 import { etaMinutes, type EtaSettings } from './eta.ts';
+import { LocalCache } from './local-cache.ts';
 import { findTrackInfo, type TrackInfo } from './tracking.repository.ts';
 
-const CACHE_TTL_MS = 60_000;
+/** The longest a cached driver -> orders list or order's track info is used without a refill. */
+export const CACHE_TTL_MS = 60_000;
+/** Up to this much is taken off each entry's TTL at random, so refills do not line up. */
+const CACHE_JITTER_MS = 12_000;
+const CACHE_MAX_ENTRIES = 100_000;
+/**
+ * Internal bus channel (not a client channel: `/ws` only accepts order, merchant, driver and
+ * fleet names) on which an instance tells the others to drop cached facts after a change.
+ */
+export const TRACKING_INVALIDATE_CHANNEL = 'internal:tracking-invalidate';
+const RESUBSCRIBE_MS = 5_000;
 /** At most one location event per order per second (the customer's map needs no more). */
 const ORDER_PUSH_EVERY_MS = 1_000;
 const FLEET_PUSH_EVERY_MS = 2_000;
@@ -29,24 +41,93 @@ export class TrackingService {
   private readonly lastEta = new Map<string, number>();
   private fleetBatch = new Map<string, AppliedLocation>();
   private fleetTimer: NodeJS.Timeout | undefined;
+  /** driverId -> ids of the active orders it carries (empty for most drivers). */
+  private readonly ordersOfDriver: LocalCache<string[]>;
+  /** orderId -> what the ETA needs; a missing order is not cached. */
+  private readonly trackInfoOf: LocalCache<TrackInfo | null>;
+  /** Tells this instance's own invalidation messages apart from the other instances'. */
+  private readonly instanceId = randomUUID();
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private resubscribeTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly db: Db,
-    private readonly cache: Cache,
+    private readonly bus: Bus,
     private readonly geo: GeoIndex,
     private readonly publisher: ChannelPublisher,
     private readonly clock: Clock,
     private readonly eta: EtaSettings,
     private readonly log: Logger,
-  ) {}
-
-  start(): void {
-    this.fleetTimer = setInterval(() => void this.pushFleet(), FLEET_PUSH_EVERY_MS);
-    this.fleetTimer.unref();
+  ) {
+    const common = {
+      ttlMs: CACHE_TTL_MS,
+      jitterMs: CACHE_JITTER_MS,
+      maxEntries: CACHE_MAX_ENTRIES,
+      clock,
+    };
+    this.ordersOfDriver = new LocalCache({
+      ...common,
+      load: (driverId) => activeOrderIds(this.db, driverId),
+    });
+    this.trackInfoOf = new LocalCache({
+      ...common,
+      load: (orderId) => findTrackInfo(this.db, orderId),
+      keep: (info) => info !== null,
+    });
   }
 
-  stop(): void {
+  start(): void {
+    this.stopped = false;
+    this.fleetTimer = setInterval(() => void this.pushFleet(), FLEET_PUSH_EVERY_MS);
+    this.fleetTimer.unref();
+    void this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.fleetTimer);
+    clearTimeout(this.resubscribeTimer);
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = null;
+    await unsubscribe?.().catch((err: unknown) =>
+      this.log.warn({ err }, 'tracking invalidation unsubscribe failed'),
+    );
+  }
+
+  /**
+   * Listens for the other instances' invalidations. Until it is subscribed (or if messages are
+   * lost, say while Redis is down), cached entries still expire after at most CACHE_TTL_MS.
+   */
+  private async listen(): Promise<void> {
+    try {
+      const unsubscribe = await this.bus.subscribe(TRACKING_INVALIDATE_CHANNEL, (raw) =>
+        this.onInvalidation(raw),
+      );
+      if (this.stopped) await unsubscribe();
+      else this.unsubscribe = unsubscribe;
+    } catch (err) {
+      if (this.stopped) return;
+      this.log.warn({ err }, 'tracking invalidation subscribe failed; retrying');
+      this.resubscribeTimer = setTimeout(() => void this.listen(), RESUBSCRIBE_MS);
+      this.resubscribeTimer.unref();
+    }
+  }
+
+  private onInvalidation(raw: string): void {
+    let msg: { from?: unknown; orderId?: unknown; driverIds?: unknown };
+    try {
+      msg = JSON.parse(raw) as typeof msg;
+    } catch {
+      this.log.warn('malformed tracking invalidation ignored');
+      return;
+    }
+    if (msg.from === this.instanceId) return; // already dropped locally
+    if (typeof msg.orderId !== 'string' || !Array.isArray(msg.driverIds)) return;
+    this.dropLocal(
+      msg.orderId,
+      msg.driverIds.filter((d): d is string => typeof d === 'string'),
+    );
   }
 
   /**
@@ -78,15 +159,36 @@ export class TrackingService {
   /** Called for every applied position; never throws into the hot path. */
   onLocation(update: AppliedLocation): void {
     this.fleetBatch.set(update.driverId, update);
-    this.pushToOrders(update).catch((err: unknown) =>
+    // Most drivers carry nothing: a cached empty list ends here, without a promise.
+    const carried = this.ordersOfDriver.peek(update.driverId);
+    if (carried && carried.length === 0) return;
+    this.pushToOrders(update, carried).catch((err: unknown) =>
       this.log.warn({ err }, 'tracking push failed'),
     );
   }
 
-  /** Forgets cached facts after a status change or assignment. */
+  /**
+   * Forgets cached facts after a status change or assignment has committed: at once in this
+   * process, and in every other instance through the bus. Never throws; a lost message leaves
+   * the others at most CACHE_TTL_MS behind.
+   */
   async invalidate(orderId: string, driverIds: Array<string | null>): Promise<void> {
-    await this.cache.delete(`order-track:${orderId}`);
-    for (const id of driverIds) if (id) await this.cache.delete(`driver-orders:${id}`);
+    const drivers = driverIds.filter((d): d is string => d !== null);
+    this.dropLocal(orderId, drivers);
+    const message = JSON.stringify({ from: this.instanceId, orderId, driverIds: drivers });
+    try {
+      await this.bus.publish(TRACKING_INVALIDATE_CHANNEL, message);
+    } catch (err) {
+      this.log.warn(
+        { err, orderId },
+        'tracking invalidation not broadcast; others catch up by TTL',
+      );
+    }
+  }
+
+  private dropLocal(orderId: string, driverIds: string[]): void {
+    this.trackInfoOf.invalidate(orderId);
+    for (const id of driverIds) this.ordersOfDriver.invalidate(id);
     this.lastEta.delete(orderId);
   }
 
@@ -105,9 +207,10 @@ export class TrackingService {
     return { minutes: rounded, at: new Date(now + minutes * 60_000).toISOString() };
   }
 
-  private async pushToOrders(u: AppliedLocation): Promise<void> {
+  private async pushToOrders(u: AppliedLocation, cached: string[] | undefined): Promise<void> {
+    const orderIds = cached ?? (await this.ordersOfDriver.get(u.driverId));
     const now = this.clock.now();
-    for (const orderId of await this.driverOrders(u.driverId)) {
+    for (const orderId of orderIds) {
       if (now - (this.lastPush.get(orderId) ?? 0) < ORDER_PUSH_EVERY_MS) continue;
       if (this.lastPush.size > 50_000) this.forgetIdle(now);
       this.lastPush.set(orderId, now);
@@ -138,22 +241,8 @@ export class TrackingService {
     }
   }
 
-  private async driverOrders(driverId: string): Promise<string[]> {
-    const key = `driver-orders:${driverId}`;
-    const cached = await this.cache.get(key);
-    if (cached) return JSON.parse(cached) as string[];
-    const ids = await activeOrderIds(this.db, driverId);
-    await this.cache.set(key, JSON.stringify(ids), CACHE_TTL_MS);
-    return ids;
-  }
-
-  private async trackInfo(orderId: string): Promise<TrackInfo | null> {
-    const key = `order-track:${orderId}`;
-    const cached = await this.cache.get(key);
-    if (cached) return JSON.parse(cached) as TrackInfo;
-    const info = await findTrackInfo(this.db, orderId);
-    if (info) await this.cache.set(key, JSON.stringify(info), CACHE_TTL_MS);
-    return info;
+  private trackInfo(orderId: string): Promise<TrackInfo | null> {
+    return this.trackInfoOf.get(orderId);
   }
 
   private async pushFleet(): Promise<void> {
