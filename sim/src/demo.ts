@@ -94,6 +94,7 @@ sim = new Simulation({
   drivers: 8,
   customers: 6,
   ordersPerMinute: 4,
+  firstOrderAtOnce: true, // something to watch within seconds, not after a random gap
   prefix: 'demo',
   ...opts,
   progress: tty ? (line) => process.stdout.write(`\r\x1b[2K${line}`) : (line) => console.log(line),

@@ -21,6 +21,8 @@ export interface SimOptions {
   drivers: number;
   customers: number;
   ordersPerMinute: number;
+  /** Place the first order as soon as everyone is ready, not one random gap later (demos). */
+  firstOrderAtOnce?: boolean;
   /** Stop placing orders after this many (0: no limit). */
   maxOrders: number;
   area: { lat: number; lng: number; radiusKm: number };
@@ -379,7 +381,7 @@ export class Simulation {
     // not the demand, so a benchmark's rate stays what it says. Arrival times are kept on an
     // absolute schedule and every arrival already due is placed at once, so a busy event loop
     // (late timers) delays orders a little but never lowers the rate.
-    let due = performance.now() + arrivals.nextGapMs();
+    let due = performance.now() + (this.opts.firstOrderAtOnce ? 0 : arrivals.nextGapMs());
     const next = () => {
       if (this.stopped) return;
       this.orderTimer = setTimeout(
