@@ -1,4 +1,6 @@
 import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -67,9 +69,13 @@ const publish = (channel: string, n: number) =>
   tp.services.publisher.publish(channel, 'test.tick', { n });
 
 /** A gateway on a bare Fastify app sharing the test platform's services, with its own limits. */
-async function startGateway(deps: Partial<GatewayDeps> = {}) {
+async function startGateway(
+  deps: Partial<GatewayDeps> = {},
+  setup: (app: FastifyInstance) => void = () => undefined,
+) {
   const app: FastifyInstance = Fastify();
   await app.register(cookie);
+  setup(app);
   const gateway = await registerWebSocketGateway(app, {
     auth: tp.services.auth,
     db: tp.infra.db,
@@ -687,6 +693,36 @@ describe('connection lifecycle', () => {
     try {
       const ws = await connectWs(gw.baseUrl, { token: customer.token });
       await new Promise((r) => setTimeout(r, 450));
+      ws.send({ type: 'ping' });
+      expect(await ws.next()).toEqual({ type: 'pong' });
+      await ws.close();
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('lets go of the upgrade request and reply once the socket is open', async () => {
+    // Kept, they would live as long as the socket: about 5 KiB for each connection.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const upgrade: Array<WeakRef<object>> = [];
+    const gw = await startGateway({}, (app) =>
+      app.addHook('onRequest', async (request, reply) => {
+        upgrade.push(new WeakRef(request), new WeakRef(reply), new WeakRef(request.raw));
+      }),
+    );
+    try {
+      const ws = await connectWs(gw.baseUrl, { cookie: customer.token, awaitReady: false });
+      expect(await ws.next()).toMatchObject({ type: 'ready', userId: customer.id });
+      expect(upgrade).toHaveLength(3);
+      await vi.waitFor(
+        async () => {
+          gc();
+          await yieldToIo();
+          expect(upgrade.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+        },
+        { timeout: 2000 },
+      );
       ws.send({ type: 'ping' });
       expect(await ws.next()).toEqual({ type: 'pong' });
       await ws.close();

@@ -38,6 +38,22 @@ interface Seen {
 }
 
 /**
+ * Updates a driver's entry in place: one object per driver for as long as the process runs,
+ * rather than a new one per update that outlives a few young-generation collections (the next
+ * update comes seconds later) and so ends up as garbage in the old generation.
+ */
+function remember(seen: Map<string, Seen>, driverId: string, lat: number, lng: number, at: number) {
+  const known = seen.get(driverId);
+  if (!known) {
+    seen.set(driverId, { lat, lng, at });
+    return;
+  }
+  known.lat = lat;
+  known.lng = lng;
+  known.at = at;
+}
+
+/**
  * The hot path for driver positions: validate, write the geo index (one round trip, last write
  * wins), sample history into a batch, hand the position to tracking. No database round trip.
  */
@@ -79,7 +95,7 @@ export class LocationService {
       return { accepted: true, applied: false, reason: 'a newer position is already stored' };
     }
     locationUpdates.inc({ outcome: 'applied' });
-    this.lastSeen.set(driverId, { lat: body.lat, lng: body.lng, at });
+    remember(this.lastSeen, driverId, body.lat, body.lng, at);
     this.sample(driverId, body, at);
     this.onApplied({
       driverId,
@@ -93,7 +109,7 @@ export class LocationService {
 
   /** Forgets a driver's last position, e.g. on going online at a new place. */
   reset(driverId: string, position?: Seen): void {
-    if (position) this.lastSeen.set(driverId, position);
+    if (position) remember(this.lastSeen, driverId, position.lat, position.lng, position.at);
     else this.lastSeen.delete(driverId);
   }
 
@@ -123,7 +139,7 @@ export class LocationService {
       at - prev.at >= this.settings.historyEveryMs ||
       haversineKm(prev, body) * 1000 >= this.settings.historyEveryM;
     if (!due) return;
-    this.lastSampled.set(driverId, { lat: body.lat, lng: body.lng, at });
+    remember(this.lastSampled, driverId, body.lat, body.lng, at);
     this.history.add({
       driverId,
       lat: body.lat,

@@ -3,7 +3,10 @@ import { findMerchantByOwner } from '../catalog/catalog.repository.ts';
 import type { Queryable } from '../db/db.ts';
 import { findOrderRow } from '../orders/orders.repository.ts';
 
-async function ownsMerchant(db: Queryable, session: Session, merchantId: string) {
+/** Who a socket is signed in as: what access checks need of a session. */
+export type Principal = Pick<Session, 'userId' | 'role'>;
+
+async function ownsMerchant(db: Queryable, session: Principal, merchantId: string) {
   if (session.role !== 'merchant') return false;
   return (await findMerchantByOwner(db, session.userId))?.id === merchantId;
 }
@@ -15,7 +18,7 @@ async function ownsMerchant(db: Queryable, session: Session, merchantId: string)
  */
 export async function canSubscribe(
   db: Queryable,
-  session: Session,
+  session: Principal,
   channel: string,
 ): Promise<boolean> {
   if (session.role === 'admin') return true;

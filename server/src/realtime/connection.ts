@@ -1,5 +1,6 @@
 import {
   ClientMessage,
+  Role,
   WsCloseCode,
   type LocationMessage,
   type ServerEvent,
@@ -13,7 +14,7 @@ import type { AuthService, Session } from '../auth/auth.service.ts';
 import type { Queryable } from '../db/db.ts';
 import { websocketMessages } from '../metrics/metrics.ts';
 import type { Clock } from '../platform/clock.ts';
-import { canSubscribe } from './access.ts';
+import { canSubscribe, type Principal } from './access.ts';
 import type { ChannelEvent } from './channel-events.ts';
 import type { RealtimeHub } from './hub.ts';
 import { TokenBucket, WindowCounter } from './rate-limit.ts';
@@ -63,17 +64,29 @@ function toBuffer(data: RawData): Buffer {
  * order of the requests and a subscribe always completes before a later unsubscribe.
  */
 export class Connection {
-  session: Session | null = null;
+  /** Who the socket is signed in as; only the user and role are kept, not the whole session. */
+  session: Principal | null = null;
   /** Cleared by each heartbeat ping, set again by the pong. */
   alive = true;
+  /** The gateway's heartbeat slice this socket belongs to. */
+  slice = 0;
   private token: string | null = null;
   private closing = false;
   private rechecking = false;
   private authTimer: NodeJS.Timeout | undefined;
-  private readonly subscriptions = new Map<string, ChannelSubscription>();
-  private queue: Promise<void> = Promise.resolve();
+  /**
+   * Created by the first subscribe and replaced, not changed in place: most sockets (drivers)
+   * hold one channel or none, and an array of one is far smaller than a Map.
+   */
+  private subscriptions: readonly ChannelSubscription[] | null = null;
+  /** A task is running; later ones wait in `backlog`, created only when one has to wait. */
+  private busy = false;
+  private backlog: Array<() => Promise<void>> | null = null;
   private readonly bucket: TokenBucket;
-  private readonly dropped: WindowCounter;
+  /** Created by the first message the rate limit drops. */
+  private dropped: WindowCounter | null = null;
+  /** Set once the socket is closed: settles when its channels are released. */
+  private disposed: Promise<void> | null = null;
 
   constructor(
     private readonly socket: WebSocket,
@@ -84,7 +97,6 @@ export class Connection {
       ctx.limits.messagesPerSecond,
       ctx.clock,
     );
-    this.dropped = new WindowCounter(10_000, ctx.clock);
   }
 
   /** Signs in with the upgrade request's token, or waits for an `auth` message. */
@@ -94,6 +106,7 @@ export class Connection {
       return;
     }
     this.authTimer = setTimeout(() => {
+      this.authTimer = undefined;
       if (this.session) return;
       this.sendError('UNAUTHENTICATED', 'No auth message in time');
       this.close(WsCloseCode.unauthenticated, 'authentication timeout');
@@ -105,6 +118,7 @@ export class Connection {
     this.alive = true;
     if (this.closing) return;
     if (!this.bucket.take()) {
+      this.dropped ??= new WindowCounter(10_000, this.ctx.clock);
       if (this.dropped.hit() > this.ctx.limits.maxDroppedPer10s) {
         this.close(WsCloseCode.rateLimited, 'rate limit exceeded');
       } else {
@@ -133,7 +147,7 @@ export class Connection {
   close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;
-    clearTimeout(this.authTimer);
+    this.stopAuthTimer();
     this.socket.close(code, reason);
   }
 
@@ -143,24 +157,70 @@ export class Connection {
   }
 
   /** Called once the socket is closed: releases every channel. */
-  async dispose(): Promise<void> {
+  dispose(): Promise<void> {
+    if (this.disposed) return this.disposed;
     this.closing = true;
-    clearTimeout(this.authTimer);
-    const subs = [...this.subscriptions.values()];
-    this.subscriptions.clear();
-    await Promise.allSettled(subs.map((s) => s.membership.leave()));
+    this.stopAuthTimer();
+    const subs = this.subscriptions ?? [];
+    this.subscriptions = null;
+    this.disposed = Promise.allSettled(subs.map((s) => s.membership.leave())).then(() => {});
+    return this.disposed;
   }
 
+  /** Settles once the socket has closed and its channels are released. */
+  closed(): Promise<void> {
+    if (this.disposed) return this.disposed;
+    return new Promise((resolve) => this.socket.once('close', () => resolve(this.dispose())));
+  }
+
+  private stopAuthTimer(): void {
+    clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+  }
+
+  private subscription(channel: string): ChannelSubscription | undefined {
+    return this.subscriptions?.find((sub) => sub.channel === channel);
+  }
+
+  /** Takes `sub` out of the socket's channels; false when it was no longer there. */
+  private forget(sub: ChannelSubscription): boolean {
+    if (!this.subscriptions?.includes(sub)) return false;
+    const rest = this.subscriptions.filter((held) => held !== sub);
+    this.subscriptions = rest.length > 0 ? rest : null;
+    return true;
+  }
+
+  /**
+   * Runs tasks one at a time, in order. An idle socket keeps no promise or closure between
+   * messages: state left on the long-lived connection by each message (a driver's come every
+   * few seconds) would be copied into the old generation and collected only by a full GC.
+   */
   private enqueue(task: () => Promise<void>): void {
-    this.queue = this.queue.then(async () => {
-      if (this.closing) return;
-      try {
-        await task();
-      } catch (err) {
-        this.ctx.log.error({ err }, 'websocket message failed');
-        this.sendError('INTERNAL', 'Something went wrong');
+    if (this.busy) {
+      (this.backlog ??= []).push(task);
+      return;
+    }
+    this.busy = true;
+    void this.drain(task);
+  }
+
+  private async drain(first: () => Promise<void>): Promise<void> {
+    // Starts on the next microtask, like a `then` on the previous task would.
+    await Promise.resolve();
+    let task: (() => Promise<void>) | undefined = first;
+    while (task) {
+      if (!this.closing) {
+        try {
+          await task();
+        } catch (err) {
+          this.ctx.log.error({ err }, 'websocket message failed');
+          this.sendError('INTERNAL', 'Something went wrong');
+        }
       }
-    });
+      task = this.backlog?.shift();
+      if (this.backlog?.length === 0) this.backlog = null;
+    }
+    this.busy = false;
   }
 
   private async handle(data: RawData, isBinary: boolean): Promise<void> {
@@ -206,7 +266,7 @@ export class Connection {
   }
 
   private async authenticate(token: string, resolved: Session | null): Promise<void> {
-    clearTimeout(this.authTimer);
+    this.stopAuthTimer();
     const session = resolved ?? (await this.ctx.auth.resolve(token));
     if (this.closing) return;
     if (!session) {
@@ -216,12 +276,16 @@ export class Connection {
     }
     // An explicit token wins over the cookie the socket opened with. Another user's channels
     // were granted to the old session, so they are dropped before the switch.
-    if (this.session && this.session.userId !== session.userId) {
-      const held = [...this.subscriptions.values()];
-      this.subscriptions.clear();
+    if (this.session && this.session.userId !== session.userId && this.subscriptions) {
+      const held = this.subscriptions;
+      this.subscriptions = null;
       await Promise.all(held.map((sub) => sub.membership.leave()));
     }
-    this.session = session;
+    // The role as the contract's own string, not the copy parsed from the session store.
+    this.session = {
+      userId: session.userId,
+      role: Role.options.find((role) => role === session.role) ?? session.role,
+    };
     this.token = token;
     this.send({ type: 'ready', userId: session.userId, role: session.role });
   }
@@ -258,14 +322,14 @@ export class Connection {
    * channel simply goes live.
    */
   private async subscribe(
-    session: Session,
+    session: Principal,
     channel: string,
     lastEventId: string | null,
   ): Promise<void> {
-    if (this.subscriptions.has(channel)) {
+    if (this.subscription(channel)) {
       return this.send({ type: 'subscribed', channel, replayed: 0 });
     }
-    if (this.subscriptions.size >= this.ctx.limits.maxSubscriptions) {
+    if ((this.subscriptions?.length ?? 0) >= this.ctx.limits.maxSubscriptions) {
       return this.sendError('TOO_MANY_SUBSCRIPTIONS', 'Unsubscribe from a channel first', {
         channel,
       });
@@ -274,8 +338,8 @@ export class Connection {
       return this.sendError('FORBIDDEN', 'You may not listen to this channel', { channel });
     }
     if (this.closing) return;
-    const sub = new ChannelSubscription(this.ctx.hub, channel, (raw) => this.sendRaw(raw));
-    this.subscriptions.set(channel, sub);
+    const sub = new ChannelSubscription(this.ctx.hub, channel, this);
+    this.subscriptions = this.subscriptions ? [...this.subscriptions, sub] : [sub];
     let replay: ChannelEvent[];
     try {
       await sub.membership.ready;
@@ -284,27 +348,21 @@ export class Connection {
         : [];
     } catch (err) {
       this.ctx.log.warn({ err, channel }, 'websocket subscribe failed');
-      if (this.subscriptions.get(channel) === sub) {
-        this.subscriptions.delete(channel);
-        await sub.membership.leave();
-      }
+      if (this.forget(sub)) await sub.membership.leave();
       return this.sendError('UNAVAILABLE', 'Could not subscribe; try again', { channel });
     }
-    if (this.subscriptions.get(channel) !== sub) return;
+    if (!this.subscriptions?.includes(sub)) return;
     this.send({ type: 'subscribed', channel, replayed: replay.length });
     sub.goLive(replay, lastEventId);
   }
 
   private async unsubscribe(channel: string): Promise<void> {
-    const sub = this.subscriptions.get(channel);
-    if (sub) {
-      this.subscriptions.delete(channel);
-      await sub.membership.leave();
-    }
+    const sub = this.subscription(channel);
+    if (sub && this.forget(sub)) await sub.membership.leave();
     this.send({ type: 'unsubscribed', channel });
   }
 
-  private async location(session: Session, msg: LocationMessage): Promise<void> {
+  private async location(session: Principal, msg: LocationMessage): Promise<void> {
     if (session.role !== 'driver') {
       return this.sendError('FORBIDDEN', 'Only drivers send locations', { seq: msg.seq });
     }
@@ -332,7 +390,8 @@ export class Connection {
     this.sendRaw(JSON.stringify(msg));
   }
 
-  private sendRaw(text: string): void {
+  /** Sends a frame as is (events arrive as ready JSON); nothing unless the socket is open. */
+  sendRaw(text: string): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
       this.close(WsCloseCode.slowConsumer, 'too slow; reconnect with lastEventId');

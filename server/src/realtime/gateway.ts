@@ -1,6 +1,10 @@
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { WsCloseCode } from '@delivery/contracts';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type WebSocket from 'ws';
+import type { RawData } from 'ws';
 import type { Bus, EventLog } from '../adapters/ports.ts';
 import type { AuthService } from '../auth/auth.service.ts';
 import type { Queryable } from '../db/db.ts';
@@ -74,6 +78,35 @@ function tokenOf(request: FastifyRequest): string | null {
   return request.cookies?.[SESSION_COOKIE] ?? null;
 }
 
+/** Each accepted socket carries its Connection, so one set of listeners serves every socket. */
+const CONNECTION = Symbol('connection');
+type GatewaySocket = WebSocket & { [CONNECTION]?: Connection };
+
+function onMessage(this: GatewaySocket, data: RawData, isBinary: boolean): void {
+  this[CONNECTION]?.receive(data, isBinary);
+}
+
+function onPong(this: GatewaySocket): void {
+  const connection = this[CONNECTION];
+  if (connection) connection.alive = true;
+}
+
+/**
+ * Lets go of the HTTP side of the upgrade. `@fastify/websocket` answers the upgrade through a
+ * ServerResponse that it assigns to the TCP socket and never ends, and listens for the
+ * socket's errors with a closure over Fastify's request and reply: both would live as long as
+ * the WebSocket, and with them the request's headers and child logger, the reply's headers
+ * and the raw request (about 5 KiB a socket). The caller installs its own error listener.
+ */
+function releaseUpgrade(socket: WebSocket, request: FastifyRequest): void {
+  socket.removeAllListeners('error');
+  const tcp = request.raw.socket as (Socket & { _httpMessage?: ServerResponse | null }) | null;
+  const response = tcp?._httpMessage;
+  if (tcp && response && typeof response.detachSocket === 'function') {
+    response.detachSocket(tcp);
+  }
+}
+
 /**
  * The WebSocket endpoint `/ws` (protocol in docs/websocket.md). All sockets of the process
  * share one hub, so each channel costs one bus subscription whatever the number of listeners.
@@ -97,11 +130,11 @@ export async function registerWebSocketGateway(
     limits,
     log,
   };
-  const open = new Map<Connection, Promise<void>>();
   let stopping = false;
 
   // Slice i is visited every heartbeatMs, at offset i × heartbeatMs / slices; a new socket joins
   // the emptiest slice, so 15,000 sockets over 30 slices make 500 pings and checks a second.
+  // Together the slices hold every open connection.
   const slices: Array<Set<Connection>> = Array.from(
     { length: Math.max(1, Math.round(limits.heartbeatMs / limits.heartbeatSliceMs)) },
     () => new Set(),
@@ -113,14 +146,30 @@ export async function registerWebSocketGateway(
     for (const connection of slice) connection.heartbeat();
   }, limits.heartbeatMs / slices.length);
   heartbeat.unref();
-  const sliceFor = (): Set<Connection> =>
-    slices.reduce((best, slice) => (slice.size < best.size ? slice : best));
+  const emptiestSlice = (): number =>
+    slices.reduce((best, slice, i) => (slice.size < slices[best]!.size ? i : best), 0);
+  const openConnections = (): Connection[] => slices.flatMap((slice) => [...slice]);
+
+  function onClose(this: GatewaySocket): void {
+    const connection = this[CONNECTION];
+    if (!connection) return;
+    slices[connection.slice]!.delete(connection);
+    websocketConnections.dec();
+    void connection.dispose();
+  }
+
+  function onError(this: GatewaySocket, err: Error): void {
+    // As @fastify/websocket's default: `ws` has already closed the socket (1009, 1007...).
+    log.error({ err }, 'websocket error');
+    this.terminate();
+  }
 
   async function shutdown(): Promise<void> {
     stopping = true;
     clearInterval(heartbeat);
-    const closed = Promise.all(open.values());
-    for (const connection of open.keys()) {
+    const open = openConnections();
+    const closed = Promise.all(open.map((connection) => connection.closed()));
+    for (const connection of open) {
       connection.close(WsCloseCode.serviceRestart, 'service restart');
     }
     let timer: NodeJS.Timeout | undefined;
@@ -129,34 +178,29 @@ export async function registerWebSocketGateway(
       new Promise((resolve) => (timer = setTimeout(resolve, limits.shutdownGraceMs))),
     ]);
     clearTimeout(timer);
-    for (const connection of open.keys()) connection.terminate();
+    for (const connection of openConnections()) connection.terminate();
     await hub.close();
     app.websocketServer.close();
   }
 
   await app.register(websocket, {
-    options: { maxPayload: limits.maxFrameBytes },
+    // The gateway keeps its own list of sockets (the heartbeat slices).
+    options: { maxPayload: limits.maxFrameBytes, clientTracking: false },
     preClose: shutdown,
   });
 
-  app.get('/ws', { websocket: true, config: { auth: 'public' } }, (socket, request) => {
+  app.get('/ws', { websocket: true, config: { auth: 'public' } }, (ws, request) => {
+    const socket: GatewaySocket = ws;
+    releaseUpgrade(socket, request);
+    socket.on('error', onError);
     const connection = new Connection(socket, ctx);
+    socket[CONNECTION] = connection;
     websocketConnections.inc();
-    const slice = sliceFor();
-    slice.add(connection);
-    open.set(
-      connection,
-      new Promise((resolve) =>
-        socket.once('close', () => {
-          open.delete(connection);
-          slice.delete(connection);
-          websocketConnections.dec();
-          void connection.dispose().then(resolve);
-        }),
-      ),
-    );
-    socket.on('message', (data, isBinary) => connection.receive(data, isBinary));
-    socket.on('pong', () => (connection.alive = true));
+    connection.slice = emptiestSlice();
+    slices[connection.slice]!.add(connection);
+    socket.on('close', onClose);
+    socket.on('message', onMessage);
+    socket.on('pong', onPong);
     if (stopping) {
       connection.close(WsCloseCode.serviceRestart, 'service restart');
       return;
@@ -166,7 +210,7 @@ export async function registerWebSocketGateway(
 
   return {
     get connections() {
-      return open.size;
+      return slices.reduce((n, slice) => n + slice.size, 0);
     },
     get channels() {
       return hub.channelCount;

@@ -2,7 +2,9 @@ import type { Bus } from '../adapters/ports.ts';
 import type { ChannelEvent } from './channel-events.ts';
 
 /** Receives each event of a channel once; `raw` is the event's JSON, ready to forward. */
-export type HubListener = (event: ChannelEvent, raw: string) => void;
+export interface HubListener {
+  receive(event: ChannelEvent, raw: string): void;
+}
 
 export interface Membership {
   /** Settles once events published from now on reach the listener; rejects if the bus fails. */
@@ -12,8 +14,33 @@ export interface Membership {
 }
 
 interface Entry {
-  listeners: Set<HubListener>;
+  /**
+   * Replaced, never changed in place, when a listener joins or leaves: a dispatch in progress
+   * keeps the list it started with, and most channels (a driver's own) have a single listener,
+   * for which an array of one is much smaller than a Set.
+   */
+  listeners: readonly HubListener[];
   subscription: Promise<() => Promise<void>>;
+}
+
+const nothing = (): void => undefined;
+
+/** One listener's place in a channel: a small object rather than closures, one per socket. */
+class Member implements Membership {
+  constructor(
+    private readonly hub: RealtimeHub,
+    private readonly channel: string,
+    private readonly entry: Entry,
+    private readonly listener: HubListener,
+  ) {}
+
+  get ready(): Promise<void> {
+    return this.entry.subscription.then(nothing);
+  }
+
+  leave(): Promise<void> {
+    return this.hub.leave(this.channel, this.entry, this.listener);
+  }
 }
 
 /**
@@ -34,25 +61,20 @@ export class RealtimeHub {
     if (this.closed) {
       return { ready: Promise.reject(new Error('realtime hub closed')), leave: async () => {} };
     }
-    let entry = this.channels.get(channel);
-    if (!entry) {
-      const listeners = new Set<HubListener>();
-      const created: Entry = {
-        listeners,
-        subscription: this.bus.subscribe(channel, (raw) => this.dispatch(channel, listeners, raw)),
-      };
-      created.subscription.catch(() => {
-        if (this.channels.get(channel) === created) this.channels.delete(channel);
-      });
-      this.channels.set(channel, created);
-      entry = created;
+    const entry = this.channels.get(channel);
+    if (entry) {
+      entry.listeners = [...entry.listeners, listener];
+      return new Member(this, channel, entry, listener);
     }
-    const joined = entry;
-    joined.listeners.add(listener);
-    return {
-      ready: joined.subscription.then(() => undefined),
-      leave: () => this.leave(channel, joined, listener),
+    const created: Entry = {
+      listeners: [listener],
+      subscription: this.bus.subscribe(channel, (raw) => this.dispatch(channel, created, raw)),
     };
+    created.subscription.catch(() => {
+      if (this.channels.get(channel) === created) this.channels.delete(channel);
+    });
+    this.channels.set(channel, created);
+    return new Member(this, channel, created, listener);
   }
 
   /** Channels with a live bus subscription (or one being taken). */
@@ -67,14 +89,18 @@ export class RealtimeHub {
     this.channels.clear();
     await Promise.allSettled(
       entries.map(async ([channel, entry]) => {
-        entry.listeners.clear();
+        entry.listeners = [];
         await this.unsubscribe(channel, entry);
       }),
     );
   }
 
-  private async leave(channel: string, entry: Entry, listener: HubListener): Promise<void> {
-    if (!entry.listeners.delete(listener) || entry.listeners.size > 0) return;
+  /** Through `Membership.leave`. */
+  async leave(channel: string, entry: Entry, listener: HubListener): Promise<void> {
+    const at = entry.listeners.indexOf(listener);
+    if (at < 0) return;
+    entry.listeners = entry.listeners.filter((_, i) => i !== at);
+    if (entry.listeners.length > 0) return;
     if (this.channels.get(channel) !== entry) return;
     this.channels.delete(channel);
     await this.unsubscribe(channel, entry);
@@ -89,8 +115,9 @@ export class RealtimeHub {
     }
   }
 
-  private dispatch(channel: string, listeners: Set<HubListener>, raw: string): void {
-    if (listeners.size === 0) return;
+  private dispatch(channel: string, entry: Entry, raw: string): void {
+    const listeners = entry.listeners;
+    if (listeners.length === 0) return;
     let event: ChannelEvent;
     try {
       event = JSON.parse(raw) as ChannelEvent;
@@ -101,9 +128,9 @@ export class RealtimeHub {
       this.onError(err, channel);
       return;
     }
-    for (const listener of [...listeners]) {
+    for (const listener of listeners) {
       try {
-        listener(event, raw);
+        listener.receive(event, raw);
       } catch (err) {
         this.onError(err, channel);
       }

@@ -22,6 +22,11 @@ export async function readReplay(
   return replay;
 }
 
+/** Where a subscription's frames go (the socket's connection). */
+export interface FrameSink {
+  sendRaw(raw: string): void;
+}
+
 /**
  * One socket's feed of one channel. It joins the hub at once but holds live events back until
  * `goLive`, so the replay can be read in between without losing what is published meanwhile.
@@ -34,19 +39,22 @@ export class ChannelSubscription {
 
   constructor(
     hub: RealtimeHub,
-    channel: string,
-    private readonly sendRaw: (raw: string) => void,
+    readonly channel: string,
+    private readonly sink: FrameSink,
   ) {
-    this.membership = hub.join(channel, (event, raw) => {
-      if (this.held) this.held.push({ event, raw });
-      else this.forward(event, raw);
-    });
+    this.membership = hub.join(channel, this);
+  }
+
+  /** A live event of the channel, from the hub. */
+  receive(event: ChannelEvent, raw: string): void {
+    if (this.held) this.held.push({ event, raw });
+    else this.forward(event, raw);
   }
 
   /** Sends the replay, then the held events it did not contain, in id order; live after. */
   goLive(replay: ChannelEvent[], lastEventId: string | null): void {
     this.seenUpTo = replay.at(-1)?.id ?? lastEventId;
-    for (const event of replay) this.sendRaw(JSON.stringify(event));
+    for (const event of replay) this.sink.sendRaw(JSON.stringify(event));
     const held = this.held ?? [];
     this.held = null;
     held.sort((a, b) => compareEventIds(a.event.id, b.event.id));
@@ -59,6 +67,6 @@ export class ChannelSubscription {
    */
   private forward(event: ChannelEvent, raw: string): void {
     if (this.seenUpTo !== null && compareEventIds(event.id, this.seenUpTo) <= 0) return;
-    this.sendRaw(raw);
+    this.sink.sendRaw(raw);
   }
 }

@@ -6,7 +6,8 @@ interface Subscription {
 }
 
 export class MemoryBus implements Bus {
-  private readonly channels = new Map<string, Set<Subscription>>();
+  /** Lists are replaced, never changed in place; usually one handler (the realtime hub's). */
+  private readonly channels = new Map<string, readonly Subscription[]>();
 
   constructor(private readonly onError: (err: unknown) => void) {}
 
@@ -29,13 +30,14 @@ export class MemoryBus implements Bus {
   subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
     // One entry per call, so the same function subscribed twice needs two unsubscribes.
     const sub: Subscription = { handler, active: true };
-    const subs = this.channels.get(channel) ?? new Set<Subscription>();
-    subs.add(sub);
-    this.channels.set(channel, subs);
+    this.channels.set(channel, [...(this.channels.get(channel) ?? []), sub]);
     return Promise.resolve(() => {
+      // An active subscription is always in its channel's current list.
+      if (!sub.active) return Promise.resolve();
       sub.active = false;
-      subs.delete(sub);
-      if (subs.size === 0 && this.channels.get(channel) === subs) this.channels.delete(channel);
+      const rest = (this.channels.get(channel) ?? []).filter((held) => held !== sub);
+      if (rest.length > 0) this.channels.set(channel, rest);
+      else this.channels.delete(channel);
       return Promise.resolve();
     });
   }

@@ -2,7 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Bus, BusHandler } from '../ports.ts';
 
 interface Channel {
-  handlers: Set<{ handler: BusHandler }>;
+  /**
+   * Replaced, never changed in place, so a dispatch keeps the list it started with. Usually
+   * one handler (the realtime hub subscribes once per channel): an array of one is much
+   * smaller than a Set, and there may be one channel per connected driver.
+   */
+  handlers: ReadonlyArray<{ handler: BusHandler }>;
   /** Settles when this channel's SUBSCRIBE is acknowledged. */
   subscribed: Promise<unknown>;
 }
@@ -39,25 +44,35 @@ export class RedisBus implements Bus {
     const name = this.prefix + channel;
     let entry = this.channels.get(name);
     if (!entry) {
-      entry = { handlers: new Set(), subscribed: this.subscriber.subscribe(name) };
+      entry = { handlers: [], subscribed: this.subscriber.subscribe(name) };
       this.channels.set(name, entry);
     }
+    const joined = entry;
     // A wrapper per call, so the same function subscribed twice needs two unsubscribes.
     const sub = { handler };
-    entry.handlers.add(sub);
-    const unsubscribe = async (): Promise<void> => {
-      if (!entry.handlers.delete(sub) || entry.handlers.size > 0) return;
-      if (this.channels.get(name) !== entry) return;
-      this.channels.delete(name);
-      // Commands on one connection run in order, so a re-SUBSCRIBE issued after this wins.
-      await this.subscriber.unsubscribe(name);
-    };
+    joined.handlers = [...joined.handlers, sub];
     try {
-      await entry.subscribed;
+      await joined.subscribed;
     } catch (err) {
-      await unsubscribe().catch(() => undefined);
+      await this.unsubscribe(name, joined, sub).catch(() => undefined);
       throw err;
     }
-    return unsubscribe;
+    // Not assigned to a name first: under tsx (esbuild keepNames) a named closure gets a `name`
+    // property of its own, which puts it in dictionary mode, ~300 bytes for each channel.
+    return () => this.unsubscribe(name, joined, sub);
+  }
+
+  private async unsubscribe(
+    name: string,
+    entry: Channel,
+    sub: { handler: BusHandler },
+  ): Promise<void> {
+    if (!entry.handlers.includes(sub)) return;
+    entry.handlers = entry.handlers.filter((held) => held !== sub);
+    if (entry.handlers.length > 0) return;
+    if (this.channels.get(name) !== entry) return;
+    this.channels.delete(name);
+    // Commands on one connection run in order, so a re-SUBSCRIBE issued after this wins.
+    await this.subscriber.unsubscribe(name);
   }
 }
