@@ -1,4 +1,5 @@
 import type { Clock } from '../platform/clock.ts';
+import { TtlMap } from '../platform/ttl-map.ts';
 
 export interface LocalCacheOptions<T> {
   /** Longest an entry lives; each one lives `ttlMs` minus a random part of `jitterMs`. */
@@ -15,11 +16,6 @@ export interface LocalCacheOptions<T> {
   random?: () => number;
 }
 
-interface Entry<T> {
-  value: T;
-  expiresAt: number;
-}
-
 interface Flight<T> {
   promise: Promise<T>;
   /** Set by an invalidation during the load: its answer may predate the change, so not kept. */
@@ -32,31 +28,23 @@ interface Flight<T> {
  * before a change cannot put the old value back after it.
  */
 export class LocalCache<T> {
-  private readonly entries = new Map<string, Entry<T>>();
+  private readonly entries: TtlMap<string, T>;
   private readonly flights = new Map<string, Flight<T>>();
   private readonly random: () => number;
 
   constructor(private readonly opts: LocalCacheOptions<T>) {
     this.random = opts.random ?? Math.random;
+    this.entries = new TtlMap(opts.clock, undefined, opts.maxEntries);
   }
 
   /** The cached value, or undefined when missing or expired (never loads). */
   peek(key: string): T | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.opts.clock.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
+    return this.entries.get(key);
   }
 
   get(key: string): Promise<T> {
-    const entry = this.entries.get(key);
-    if (entry) {
-      if (entry.expiresAt > this.opts.clock.now()) return Promise.resolve(entry.value);
-      this.entries.delete(key);
-    }
+    const cached = this.entries.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
     const running = this.flights.get(key);
     if (running) return running.promise;
     const flight: Flight<T> = { promise: this.opts.load(key), stale: false };
@@ -87,18 +75,10 @@ export class LocalCache<T> {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries.size();
   }
 
   private store(key: string, value: T): void {
-    const { ttlMs, jitterMs, maxEntries, clock } = this.opts;
-    // Re-inserted at the end: the map's order is the order of filling, oldest first.
-    this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: clock.now() + ttlMs - this.random() * jitterMs });
-    while (this.entries.size > maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value);
-    }
+    this.entries.set(key, value, this.opts.ttlMs - this.random() * this.opts.jitterMs);
   }
 }

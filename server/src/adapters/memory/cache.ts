@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { Cache } from '../ports.ts';
-import { TtlMap } from './ttl-map.ts';
+import { TtlMap } from '../../platform/ttl-map.ts';
 
 export class MemoryCache implements Cache {
   private readonly entries: TtlMap<string, string>;

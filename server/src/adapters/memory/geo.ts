@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { GeoEntry, GeoHit, GeoIndex, GeoPoint } from '../ports.ts';
-import { TtlMap } from './ttl-map.ts';
+import { TtlMap } from '../../platform/ttl-map.ts';
 
 // Redis's own constants, so both adapters accept the same points and report the same distances.
 const EARTH_RADIUS_KM = 6372.797560856;

@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { LeaseManager } from '../ports.ts';
-import { TtlMap } from './ttl-map.ts';
+import { TtlMap } from '../../platform/ttl-map.ts';
 
 export class MemoryLeaseManager implements LeaseManager {
   private readonly leases: TtlMap<string, string>;

@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { RateLimiter, RateWindow } from '../ports.ts';
-import { TtlMap } from './ttl-map.ts';
+import { TtlMap } from '../../platform/ttl-map.ts';
 
 interface Window {
   count: number;

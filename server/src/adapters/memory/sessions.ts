@@ -1,6 +1,6 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { SessionData, SessionStore } from '../ports.ts';
-import { TtlMap } from './ttl-map.ts';
+import { TtlMap } from '../../platform/ttl-map.ts';
 
 export class MemorySessionStore implements SessionStore {
   private readonly byUser = new Map<string, Set<string>>();

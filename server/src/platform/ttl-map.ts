@@ -1,4 +1,4 @@
-import type { Clock } from '../../platform/clock.ts';
+import type { Clock } from './clock.ts';
 
 interface Slot<V> {
   value: V;
@@ -8,7 +8,8 @@ interface Slot<V> {
 /**
  * A Map whose entries expire by the injected clock. Expiry is checked lazily on read, and
  * a full sweep runs once the writes since the last sweep reach the map's size, so cleanup
- * costs amortised O(1) per write and needs no timer.
+ * costs amortised O(1) per write and needs no timer. With `maxEntries`, the entries written
+ * longest ago are dropped beyond that many (a rewrite counts as a new write).
  */
 export class TtlMap<K, V> {
   private readonly slots = new Map<K, Slot<V>>();
@@ -17,6 +18,7 @@ export class TtlMap<K, V> {
   constructor(
     private readonly clock: Clock,
     private readonly onExpire?: (key: K, value: V) => void,
+    private readonly maxEntries = Number.POSITIVE_INFINITY,
   ) {}
 
   get(key: K): V | undefined {
@@ -30,8 +32,15 @@ export class TtlMap<K, V> {
   }
 
   set(key: K, value: V, ttlMs: number): void {
+    // Deleted first so the map's order stays the order of writing, oldest first.
+    if (this.maxEntries !== Number.POSITIVE_INFINITY) this.slots.delete(key);
     this.slots.set(key, { value, expiresAt: this.clock.now() + ttlMs });
     if (++this.writesSinceSweep >= Math.max(64, this.slots.size)) this.sweep();
+    while (this.slots.size > this.maxEntries) {
+      const oldest = this.slots.keys().next();
+      if (oldest.done) break;
+      this.slots.delete(oldest.value);
+    }
   }
 
   delete(key: K): V | undefined {
