@@ -44,9 +44,9 @@ async function freshDatabaseUrl(): Promise<string | null> {
   return url.toString();
 }
 
-async function open(url: string | null): Promise<Db> {
+async function open(url: string | null, poolSize = 4): Promise<Db> {
   const db = url
-    ? createPostgresDb({ url, poolSize: 4, onAfterCommitError: keepError })
+    ? createPostgresDb({ url, poolSize, onAfterCommitError: keepError })
     : await createPgliteDb({ onAfterCommitError: keepError });
   openDbs.push(db);
   return db;
@@ -217,5 +217,26 @@ describe('partitions', () => {
     ]);
     const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders');
     expect(count.rows[0]!.n).toBe(2);
+  });
+});
+
+describe('statements across a schema change', () => {
+  // The PostgreSQL adapter prepares parameterised statements once per connection. A migration
+  // run meanwhile by another instance changes what `SELECT *` returns; the statement prepared
+  // before must not fail the requests that run it afterwards.
+  it('answers with the new columns, in and out of transactions, after a column is added', async () => {
+    const db = await open(await freshDatabaseUrl(), 1); // one connection: it holds the old plan
+    await db.query('CREATE TABLE shelf (id int PRIMARY KEY, name text)');
+    await db.query(`INSERT INTO shelf VALUES (1, 'jar')`);
+    const read = () => db.query('SELECT * FROM shelf WHERE id = $1', [1]);
+    const readInTx = () =>
+      db.transaction((tx) => tx.query('SELECT * FROM shelf WHERE id = $1', [1]));
+    expect((await read()).rows).toEqual([{ id: 1, name: 'jar' }]);
+    expect((await readInTx()).rows).toEqual([{ id: 1, name: 'jar' }]);
+
+    await db.query(`ALTER TABLE shelf ADD COLUMN size text NOT NULL DEFAULT 'small'`);
+    expect((await read()).rows).toEqual([{ id: 1, name: 'jar', size: 'small' }]);
+    await db.query(`ALTER TABLE shelf ADD COLUMN colour text NOT NULL DEFAULT 'red'`);
+    expect((await readInTx()).rows).toEqual([{ id: 1, name: 'jar', size: 'small', colour: 'red' }]);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { runAfterCommit, type AfterCommitHooks, type Db, type QueryResult, type Tx } from './db.ts';
 
@@ -5,6 +6,18 @@ import { runAfterCommit, type AfterCommitHooks, type Db, type QueryResult, type 
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 const MAX_ATTEMPTS = 3;
+/** Distinct statements given a name; beyond this, statements run unnamed (parsed every time). */
+const MAX_NAMED_STATEMENTS = 2_000;
+
+/**
+ * A schema change (a migration run by another instance) made a statement this connection
+ * prepared earlier return other columns. PostgreSQL refuses to run it; a fresh connection,
+ * which prepares it anew, succeeds.
+ */
+function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === '0A000' && String(e.message).includes('cached plan must not change');
+}
 
 export interface PostgresOptions {
   url: string;
@@ -24,8 +37,33 @@ export function createPostgresDb(opts: PostgresOptions): Db {
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', opts.onPoolError ?? opts.onAfterCommitError);
 
+  /**
+   * Parameterised statements are named after their text, so each connection parses and plans
+   * one once and then reuses it (PostgreSQL's plan cache). Planning was most of PostgreSQL's
+   * CPU under load: a look-up by id on the partitioned orders table plans for ~0.8 ms and
+   * runs in 0.1 ms. Statements without parameters (scripts, DDL) stay unnamed.
+   */
+  const names = new Map<string, string>();
+  function statement(sql: string, params?: unknown[]): pg.QueryConfig {
+    if (!params) return { text: sql };
+    let name = names.get(sql);
+    if (name === undefined) {
+      if (names.size >= MAX_NAMED_STATEMENTS) return { text: sql, values: params };
+      name = `q${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+      names.set(sql, name);
+    }
+    return { name, text: sql, values: params };
+  }
+
   async function query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-    const res = await pool.query(sql, params);
+    let res: pg.QueryResult;
+    try {
+      res = await pool.query(statement(sql, params));
+    } catch (err) {
+      // The pool has already discarded the connection that failed: retry on another.
+      if (!isStalePlan(err)) throw err;
+      res = await pool.query({ text: sql, values: params });
+    }
     return { rows: res.rows as T[], rowCount: res.rowCount ?? 0 };
   }
 
@@ -50,7 +88,7 @@ export function createPostgresDb(opts: PostgresOptions): Db {
       await client.query('BEGIN');
       const tx: Tx = {
         async query<R>(sql: string, params?: unknown[]) {
-          const res = await client.query(sql, params);
+          const res = await client.query(statement(sql, params));
           return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
         },
         async exec(sql: string) {
@@ -61,6 +99,7 @@ export function createPostgresDb(opts: PostgresOptions): Db {
       result = await fn(tx);
       await client.query('COMMIT');
     } catch (err) {
+      if (isStalePlan(err)) broken ??= err as Error; // its prepared statements are stale
       await client.query('ROLLBACK').catch((rollbackError: Error) => {
         broken ??= rollbackError; // the connection is unusable: do not pool it
       });
@@ -76,8 +115,9 @@ export function createPostgresDb(opts: PostgresOptions): Db {
     kind: 'postgres',
     query,
     /**
-     * Runs `fn` in a transaction. A deadlock or serialization failure rolls everything back, so
-     * the whole function is safely retried (a few times, after a short random pause).
+     * Runs `fn` in a transaction. A deadlock, a serialization failure or a statement gone stale
+     * after a schema change rolls everything back, so the whole function is safely retried (a
+     * few times, after a short random pause).
      */
     async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
@@ -85,7 +125,8 @@ export function createPostgresDb(opts: PostgresOptions): Db {
           return await attemptTransaction(fn);
         } catch (err) {
           const code = (err as { code?: unknown }).code;
-          if (attempt >= MAX_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw err;
+          const retry = code === '40P01' || code === '40001' || isStalePlan(err);
+          if (attempt >= MAX_ATTEMPTS || !retry) throw err;
           await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
         }
       }
@@ -93,6 +134,11 @@ export function createPostgresDb(opts: PostgresOptions): Db {
     async ping() {
       await pool.query('SELECT 1');
     },
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
     async close() {
       await pool.end();
     },
