@@ -371,6 +371,11 @@ describe('operators and absent drivers', () => {
       new Date(clock.now() - 11 * 60_000),
     ]);
     await tp.services.dispatch.tick();
+    // Abandoned orders are looked for at most once per sweep interval (DISPATCH_TICK_MS).
+    const early = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+    expect(early.body.order.needsAttention).toBe(false);
+    clock.advance(1_000);
+    await tp.services.dispatch.tick();
     const flagged = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
     expect(flagged.body.order.needsAttention).toBe(true);
     await tp.services.orders.cancelByCustomer(customer.id, other);

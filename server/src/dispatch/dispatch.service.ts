@@ -14,7 +14,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { ChannelPublisher } from '../realtime/channel-events.ts';
 import { createBreaker, DISPATCH_BREAKER, type BreakerOptions } from './breaker.ts';
 import * as repo from './dispatch.repository.ts';
-import { findOfferView, findPendingOfferView, orderEarnings } from './offers.repository.ts';
+import { findOfferView, findPendingOfferView } from './offers.repository.ts';
 import { rankCandidates } from './scoring.ts';
 
 export interface DispatchSettings {
@@ -26,6 +26,8 @@ export interface DispatchSettings {
    * orders per second; each holds one pooled connection while it works.
    */
   concurrency?: number;
+  /** The sweep interval: abandoned orders are looked for at most this often. */
+  tickMs?: number;
   offerTimeoutMs: number;
   ringsKm: readonly number[];
   retryMaxMs: number;
@@ -146,7 +148,7 @@ export function createDispatchService(deps: DispatchDeps) {
       }
     }
     const candidates = await breaker.fire(tx, order);
-    const earnings = candidates.length ? await orderEarnings(tx, order.id) : 0;
+    const earnings = order.earnings_cents;
     for (const c of candidates) {
       const expiresAt = new Date(t.getTime() + settings.offerTimeoutMs);
       const offerId = await repo.insertOffer(tx, {
@@ -159,12 +161,6 @@ export function createDispatchService(deps: DispatchDeps) {
         expiresAt,
       });
       if (!offerId) continue; // the driver got another offer meanwhile: next candidate
-      await repo.setDispatchState(tx, order.id, {
-        status: 'offered',
-        nextAt: expiresAt,
-        attempts: 0,
-        offered: true,
-      });
       await deps.notify?.(tx, {
         userId: c.id,
         type: 'offer.new',
@@ -236,6 +232,7 @@ export function createDispatchService(deps: DispatchDeps) {
 
   let kickScheduled = false;
   let kickedWhileRunning = false;
+  let lastAbandonedCheck = -Infinity;
   let running: Promise<number> | null = null;
   /** Asks the local sweeper to run soon (a hint only: the database is the source of truth). */
   function kick() {
@@ -296,14 +293,20 @@ export function createDispatchService(deps: DispatchDeps) {
       );
       const failed = outcomes.find((o) => o.status === 'rejected');
       if (failed) throw failed.reason;
-      const flagged = await db.transaction((tx) =>
-        repo.flagAbandonedOrders(tx, new Date(clock.now() - settings.offlineFlagMs), now()),
-      );
-      for (const id of flagged)
-        await publisher.publish('fleet', 'order.needs_attention', {
-          orderId: id,
-          reason: 'driver offline',
-        });
+      if (limit > 0 && handled >= limit) kickedWhileRunning = true; // more may be due: go on
+      // Abandoned orders are looked for once per tick interval, not on every kicked sweep:
+      // under load a sweep runs many times a second and this query scans the open orders.
+      if (clock.now() - lastAbandonedCheck >= (settings.tickMs ?? 0)) {
+        lastAbandonedCheck = clock.now();
+        const flagged = await db.transaction((tx) =>
+          repo.flagAbandonedOrders(tx, new Date(clock.now() - settings.offlineFlagMs), now()),
+        );
+        for (const id of flagged)
+          await publisher.publish('fleet', 'order.needs_attention', {
+            orderId: id,
+            reason: 'driver offline',
+          });
+      }
       return handled;
     })().finally(() => {
       running = null;

@@ -56,12 +56,3 @@ export async function findPendingOfferView(db: Queryable, driverId: string, now:
   );
   return rows[0] ? toOffer(rows[0]) : null;
 }
-
-/** What a driver earns for an order: the whole delivery fee and the whole tip. */
-export async function orderEarnings(db: Queryable, orderId: string): Promise<number> {
-  const { rows } = await db.query<{ cents: number }>(
-    'SELECT delivery_fee_cents + tip_cents AS cents FROM orders WHERE id = $1',
-    [orderId],
-  );
-  return rows[0]?.cents ?? 0;
-}
