@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Notification } from '@delivery/contracts';
 import type { Queryable } from '../db/db.ts';
 
@@ -34,19 +35,36 @@ export function toNotification(r: NotificationRow): Notification {
   };
 }
 
-export async function insertNotification(
+/**
+ * Stores several notifications in one statement and returns them in the order given (their
+ * ids are made here, so each row is found again whatever order the insert returns).
+ * Millisecond precision keeps the paging cursor exact; the clock (not the transaction start)
+ * keeps the notifications of one transaction in the order they were made.
+ */
+export async function insertNotifications(
   db: Queryable,
-  n: NewNotification,
-): Promise<NotificationRow> {
-  // Millisecond precision keeps the paging cursor exact; the clock (not the transaction start)
-  // keeps several notifications of one transaction in the order they were made.
+  list: NewNotification[],
+): Promise<NotificationRow[]> {
+  if (list.length === 0) return [];
+  const ids = list.map(() => randomUUID());
   const { rows } = await db.query<NotificationRow>(
-    `INSERT INTO notifications (user_id, type, title, body, order_id, created_at)
-     VALUES ($1, $2, $3, $4, $5, date_trunc('milliseconds', clock_timestamp()))
+    `INSERT INTO notifications (id, user_id, type, title, body, order_id, created_at)
+     SELECT id, user_id, type, title, body, order_id, date_trunc('milliseconds', clock_timestamp())
+     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[])
+       WITH ORDINALITY AS t(id, user_id, type, title, body, order_id, n)
+     ORDER BY n
      RETURNING ${COLUMNS}`,
-    [n.userId, n.type, n.title, n.body, n.orderId ?? null],
+    [
+      ids,
+      list.map((n) => n.userId),
+      list.map((n) => n.type),
+      list.map((n) => n.title),
+      list.map((n) => n.body),
+      list.map((n) => n.orderId ?? null),
+    ],
   );
-  return rows[0]!;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id)!);
 }
 
 export interface NotificationFilter {
@@ -95,12 +113,4 @@ export async function markRead(
     [id, userId],
   );
   return rows[0] ?? null;
-}
-
-export async function findMerchantOwner(db: Queryable, merchantId: string): Promise<string | null> {
-  const { rows } = await db.query<{ owner_id: string | null }>(
-    'SELECT owner_id FROM merchants WHERE id = $1',
-    [merchantId],
-  );
-  return rows[0]?.owner_id ?? null;
 }

@@ -28,37 +28,38 @@ export function createNotificationsService({
   publisher: ChannelPublisher;
 }) {
   /**
-   * Stores a notification in `tx` and, once `tx` has committed, pushes it live on `channel`.
-   * A rolled-back transaction leaves neither the row nor the event.
+   * Stores notifications in `tx` (one statement) and, once `tx` has committed, pushes each live
+   * on its `channel`. A rolled-back transaction leaves neither the rows nor the events.
    */
-  async function notify(tx: Tx, input: NotifyInput): Promise<Notification> {
-    const notification = repo.toNotification(await repo.insertNotification(tx, input));
-    const event: NotificationEvent = { ...notification, userId: input.userId };
-    tx.afterCommit(() => publisher.publish(input.channel, 'notification', event));
-    return notification;
+  async function notifyAll(tx: Tx, inputs: NotifyInput[]): Promise<Notification[]> {
+    const rows = await repo.insertNotifications(tx, inputs);
+    return rows.map((row, i) => {
+      const input = inputs[i]!;
+      const notification = repo.toNotification(row);
+      const event: NotificationEvent = { ...notification, userId: input.userId };
+      tx.afterCommit(() => publisher.publish(input.channel, 'notification', event));
+      return notification;
+    });
   }
+
+  const notify = async (tx: Tx, input: NotifyInput): Promise<Notification> =>
+    (await notifyAll(tx, [input]))[0]!;
 
   /** Tells the customer, the store's owner and the assigned driver about every status change. */
   const onStatusChange: TransitionListener = async (tx, change: StatusChange) => {
     const { order } = change;
-    const ownerId = await repo.findMerchantOwner(tx, order.merchant_id);
     const parties: Array<[Audience, string | null, string]> = [
       ['customer', order.customer_id, `order:${order.id}`],
-      ['merchant', ownerId, `merchant:${order.merchant_id}`],
+      ['merchant', order.merchant_owner_id, `merchant:${order.merchant_id}`],
       ['driver', order.driver_id, `driver:${order.driver_id}`],
     ];
+    const inputs: NotifyInput[] = [];
     for (const [audience, userId, channel] of parties) {
       if (!userId) continue;
       const { title, body } = messageFor(audience, change);
-      await notify(tx, {
-        userId,
-        type: `order.${change.to}`,
-        title,
-        body,
-        orderId: order.id,
-        channel,
-      });
+      inputs.push({ userId, type: `order.${change.to}`, title, body, orderId: order.id, channel });
     }
+    await notifyAll(tx, inputs);
   };
 
   return {

@@ -8,6 +8,8 @@ export interface OrderRow {
   customer_id: string;
   merchant_id: string;
   merchant_name: string;
+  /** The store owner's user id (who is told about the order). */
+  merchant_owner_id: string | null;
   driver_id: string | null;
   status: OrderStatus;
   delivery_address: string;
@@ -49,7 +51,8 @@ interface ItemRow {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 const ORDER_SELECT = `
-  SELECT o.*, m.name AS merchant_name, du.name AS driver_name, d.vehicle_type AS driver_vehicle,
+  SELECT o.*, m.name AS merchant_name, m.owner_id AS merchant_owner_id,
+         du.name AS driver_name, d.vehicle_type AS driver_vehicle,
          d.rating AS driver_rating, d.current_lat AS driver_lat, d.current_lng AS driver_lng
   FROM orders o
   JOIN merchants m ON m.id = o.merchant_id
@@ -131,14 +134,27 @@ export interface NewOrder {
   items: Array<{ menuItemId: string; name: string; quantity: number; unitPriceCents: number }>;
 }
 
+/**
+ * Inserts the order, its lines and its first audit row ("created, pending") in one statement:
+ * one round trip instead of three while the transaction holds its connection.
+ */
 export async function insertOrder(
   db: Queryable,
   o: NewOrder,
 ): Promise<{ id: string; createdAt: Date }> {
   const { rows } = await db.query<{ id: string; created_at: Date }>(
-    `INSERT INTO orders (customer_id, merchant_id, delivery_address, delivery_lat, delivery_lng, notes,
-       distance_km, subtotal_cents, delivery_fee_cents, tip_cents, total_cents)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, created_at`,
+    `WITH o AS (
+       INSERT INTO orders (customer_id, merchant_id, delivery_address, delivery_lat, delivery_lng, notes,
+         distance_km, subtotal_cents, delivery_fee_cents, tip_cents, total_cents)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, created_at
+     ), items AS (
+       INSERT INTO order_items (order_id, order_created_at, menu_item_id, name, quantity, unit_price_cents)
+       SELECT o.id, o.created_at, i.* FROM o, unnest($12::uuid[], $13::text[], $14::int[], $15::int[]) AS i
+     ), event AS (
+       INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role)
+       SELECT o.id, NULL::text, 'pending'::text, $1::uuid, 'customer'::text FROM o
+     )
+     SELECT id, created_at FROM o`,
     [
       o.customerId,
       o.merchantId,
@@ -151,21 +167,13 @@ export async function insertOrder(
       o.deliveryFeeCents,
       o.tipCents,
       o.totalCents,
-    ],
-  );
-  const order = rows[0]!;
-  await db.query(
-    `INSERT INTO order_items (order_id, order_created_at, menu_item_id, name, quantity, unit_price_cents)
-     SELECT $1, $2, * FROM unnest($3::uuid[], $4::text[], $5::int[], $6::int[])`,
-    [
-      order.id,
-      order.created_at,
       o.items.map((i) => i.menuItemId),
       o.items.map((i) => i.name),
       o.items.map((i) => i.quantity),
       o.items.map((i) => i.unitPriceCents),
     ],
   );
+  const order = rows[0]!;
   return { id: order.id, createdAt: order.created_at };
 }
 
@@ -174,14 +182,20 @@ export async function findOrderRow(db: Queryable, id: string): Promise<OrderRow 
   return rows[0] ?? null;
 }
 
+/** The order with its lines, in one round trip. */
 export async function findOrder(db: Queryable, id: string): Promise<Order | null> {
-  const row = await findOrderRow(db, id);
-  if (!row) return null;
-  const { rows } = await db.query<ItemRow>(
-    'SELECT id, order_id, menu_item_id, name, quantity, unit_price_cents FROM order_items WHERE order_id = $1 ORDER BY name',
+  const { rows } = await db.query<OrderRow & { items: ItemRow[] }>(
+    `SELECT v.*, COALESCE(
+       (SELECT json_agg(json_build_object('id', i.id, 'order_id', i.order_id,
+          'menu_item_id', i.menu_item_id, 'name', i.name, 'quantity', i.quantity,
+          'unit_price_cents', i.unit_price_cents) ORDER BY i.name, i.id)
+        FROM order_items i WHERE i.order_id = v.id AND i.order_created_at = v.created_at),
+       '[]') AS items
+     FROM (${ORDER_SELECT} WHERE o.id = $1) v`,
     [id],
   );
-  return toOrder(row, rows);
+  const row = rows[0];
+  return row ? toOrder(row, row.items) : null;
 }
 
 export interface ListFilter {
@@ -236,31 +250,38 @@ export interface TransitionUpdate {
   cancelledBy?: string | null;
 }
 
-/** Compare-and-set: moves the order only if it is still in `from`; false when it was not. */
-export async function compareAndSetStatus(db: Queryable, u: TransitionUpdate): Promise<boolean> {
+/**
+ * Compare-and-set: moves the order only if it is still in `from` and writes the audit row with
+ * the move, in one statement. Returns the order's new columns, or null when it was not in
+ * `from` any more.
+ */
+export async function compareAndSetStatus(
+  db: Queryable,
+  u: TransitionUpdate,
+  event: { actorId: string | null; actorRole: string; reason: string | null },
+): Promise<Partial<OrderRow> | null> {
   const column = STATUS_TIMESTAMP[u.to];
-  const { rowCount } = await db.query(
-    `UPDATE orders SET status = $3, ${column} = now(), updated_at = now(),
-       cancel_reason = COALESCE($4, cancel_reason), cancelled_by = COALESCE($5, cancelled_by)
-     WHERE id = $1 AND status = $2`,
-    [u.id, u.from, u.to, u.cancelReason ?? null, u.cancelledBy ?? null],
+  const { rows } = await db.query<Partial<OrderRow>>(
+    `WITH moved AS (
+       UPDATE orders SET status = $3, ${column} = now(), updated_at = now(),
+         cancel_reason = COALESCE($4, cancel_reason), cancelled_by = COALESCE($5, cancelled_by)
+       WHERE id = $1 AND status = $2
+       RETURNING *
+     ), event AS (
+       INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason)
+       SELECT id, $2::text, $3::text, $6::uuid, $7::text, $8::text FROM moved
+     )
+     SELECT * FROM moved`,
+    [
+      u.id,
+      u.from,
+      u.to,
+      u.cancelReason ?? null,
+      u.cancelledBy ?? null,
+      event.actorId,
+      event.actorRole,
+      event.reason,
+    ],
   );
-  return rowCount === 1;
-}
-
-export interface OrderEvent {
-  orderId: string;
-  from: OrderStatus | null;
-  to: OrderStatus;
-  actorId: string | null;
-  actorRole: string;
-  reason?: string | null;
-}
-
-export async function insertOrderEvent(db: Queryable, e: OrderEvent): Promise<void> {
-  await db.query(
-    `INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [e.orderId, e.from, e.to, e.actorId, e.actorRole, e.reason ?? null],
-  );
+  return rows[0] ?? null;
 }

@@ -127,13 +127,6 @@ export function createOrdersService({
       ...price,
       items,
     });
-    await repo.insertOrderEvent(tx, {
-      orderId: id,
-      from: null,
-      to: 'pending',
-      actorId: customerId,
-      actorRole: 'customer',
-    });
     const created = (await repo.findOrderRow(tx, id))!;
     const actor: Actor = { id: customerId, role: 'customer' };
     await notifyListeners(tx, { order: created, from: null, to: 'pending', actor });
@@ -197,13 +190,17 @@ export function createOrdersService({
           { currentStatus: row.status },
         );
       }
-      const moved = await repo.compareAndSetStatus(tx, {
-        id: orderId,
-        from: row.status,
-        to,
-        cancelReason: to === 'cancelled' ? (reason ?? null) : null,
-        cancelledBy: to === 'cancelled' ? actor.role : null,
-      });
+      const moved = await repo.compareAndSetStatus(
+        tx,
+        {
+          id: orderId,
+          from: row.status,
+          to,
+          cancelReason: to === 'cancelled' ? (reason ?? null) : null,
+          cancelledBy: to === 'cancelled' ? actor.role : null,
+        },
+        { actorId: actor.id, actorRole: actor.role, reason: reason ?? null },
+      );
       if (!moved) {
         const now = await repo.findOrderRow(tx, orderId);
         throw new DomainError(
@@ -214,15 +211,8 @@ export function createOrdersService({
           },
         );
       }
-      await repo.insertOrderEvent(tx, {
-        orderId,
-        from: row.status,
-        to,
-        actorId: actor.id,
-        actorRole: actor.role,
-        reason: reason ?? null,
-      });
-      const after = (await repo.findOrderRow(tx, orderId))!;
+      // The joined columns (store, driver) are not touched by a status change.
+      const after: repo.OrderRow = { ...row, ...moved };
       await notifyListeners(tx, { order: after, from: row.status, to, actor });
       tx.afterCommit(() => {
         orderTransitions.inc({ from: row.status, to });
