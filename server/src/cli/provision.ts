@@ -160,7 +160,7 @@ export async function provisionFleet(db: Db, opts: ProvisionOptions): Promise<Fl
     if (!r.email.endsWith(`@${SIM_DOMAIN}`)) throw new Error(`refusing to create ${r.email}`);
   }
 
-  return db.transaction(async (tx) => {
+  const fleet = await db.transaction(async (tx) => {
     const ids = await ensureUsers(
       tx,
       [...driverRows, ...customerRows, ...merchantRows],
@@ -249,4 +249,8 @@ export async function provisionFleet(db: Db, opts: ProvisionOptions): Promise<Fl
       })),
     };
   });
+  // Thousands of rows arrived at once: refresh the planner's statistics now rather than when
+  // autovacuum gets to it, or the first minutes of a run are planned for nearly empty tables.
+  await db.query('ANALYZE users, drivers, merchants, menu_items, sessions');
+  return fleet;
 }
