@@ -198,4 +198,18 @@ describe('database gauges', () => {
     expect(sample(text, 'delivery_online_drivers')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'delivery_active_orders{status="pending"}')).toBe(before + 1);
   });
+
+  it('reports the PostgreSQL pool: open, idle and waiting connections', async () => {
+    const text = await metricsText();
+    const series = (state: string) => `delivery_db_pool_connections{state="${state}"}`;
+    if (tp.infra.db.kind === 'pglite') {
+      expect(text).not.toContain('delivery_db_pool_connections{'); // one in-process session
+      return;
+    }
+    const total = sample(text, series('total'));
+    expect(total).toBeGreaterThanOrEqual(1); // the scrape's own queries opened one at least
+    expect(sample(text, series('idle'))).toBeLessThanOrEqual(total);
+    expect(sample(text, series('waiting'))).toBeGreaterThanOrEqual(0);
+    expect(text).toContain(`${series('waiting')} `);
+  });
 });

@@ -23,6 +23,8 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Connections of this process's pool (PostgreSQL only; PGlite has one in-process session). */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }
 
 export type AfterCommitHooks = Array<() => unknown>;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { KeyValueAdapters } from '../adapters/ports.ts';
 import type { Db } from '../db/db.ts';
-import { activeOrders, onlineDrivers, registry } from '../metrics/metrics.ts';
+import { activeOrders, dbPool, onlineDrivers, registry } from '../metrics/metrics.ts';
 
 export interface HealthOptions {
   db: Db;
@@ -80,6 +80,8 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthOptions> = async (app, op
 
   app.get('/metrics', { schema: { tags } }, async (_request, reply) => {
     await refreshDatabaseGauges(opts.db).catch(() => undefined); // a down database must not hide the rest
+    const pool = opts.db.poolStats?.();
+    if (pool) for (const [state, n] of Object.entries(pool)) dbPool.set({ state }, n);
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 };

@@ -126,3 +126,10 @@ export const activeOrders = new Gauge({
   labelNames: ['status'] as const,
   registers: [registry],
 });
+
+export const dbPool = new Gauge({
+  name: 'delivery_db_pool_connections',
+  help: 'PostgreSQL pool of this process: open connections (total), idle ones, and callers waiting for one (waiting)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});
