@@ -6,3 +6,4 @@ export * from './driver.ts';
 export * from './notifications.ts';
 export * from './ws.ts';
 export * from './admin.ts';
+export * from './demo.ts';

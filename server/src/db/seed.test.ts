@@ -88,6 +88,21 @@ describe('seedDemoData', () => {
     });
   });
 
+  it('seeds what the sign-in page says of each login: name, store, vehicle', async () => {
+    const { rows } = await db.query<{ email: string; name: string; label: string | null }>(
+      `SELECT u.email, u.name, COALESCE(m.name, d.vehicle_type) AS label
+       FROM users u LEFT JOIN merchants m ON m.owner_id = u.id LEFT JOIN drivers d ON d.id = u.id`,
+    );
+    const seeded = new Map(rows.map((r) => [r.email, r]));
+    for (const account of DEMO_ACCOUNTS) {
+      expect(seeded.get(account.email)).toEqual({
+        email: account.email,
+        name: account.name,
+        label: account.label ?? null,
+      });
+    }
+  });
+
   it('marks exactly one menu item unavailable, at merchant 3', async () => {
     const { rows } = await db.query<{ email: string }>(
       `SELECT u.email FROM menu_items i JOIN merchants m ON m.id = i.merchant_id

@@ -3,29 +3,11 @@
  * merchants with menus, all in Heidelberg (the city of the simulations' OpenStreetMap extract).
  * The businesses, people and phone numbers are fictional; the streets are real.
  */
-import type { Role } from '@delivery/contracts';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@delivery/contracts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { Db, Queryable } from './db.ts';
 
-export const DEMO_PASSWORD = 'demo1234';
-
-export interface DemoAccount {
-  email: string;
-  role: Role;
-  name: string;
-}
-
-export const DEMO_ACCOUNTS: readonly DemoAccount[] = [
-  { email: 'admin@demo.local', role: 'admin', name: 'Demo Admin' },
-  { email: 'customer1@demo.local', role: 'customer', name: 'Anna Becker' },
-  { email: 'customer2@demo.local', role: 'customer', name: 'Jonas Weber' },
-  { email: 'driver1@demo.local', role: 'driver', name: 'Lena Fischer' },
-  { email: 'driver2@demo.local', role: 'driver', name: 'Mehmet Yilmaz' },
-  { email: 'driver3@demo.local', role: 'driver', name: 'Sophie Wagner' },
-  { email: 'merchant1@demo.local', role: 'merchant', name: 'Marco Rinaldi' },
-  { email: 'merchant2@demo.local', role: 'merchant', name: 'Katrin Hollmann' },
-  { email: 'merchant3@demo.local', role: 'merchant', name: 'Tobias Schaller' },
-];
+export { DEMO_ACCOUNTS, DEMO_PASSWORD };
 
 const DEMO_PHONES: Readonly<Record<string, string>> = {
   'customer1@demo.local': '+49 151 2345 0101',

@@ -1,9 +1,9 @@
 import { Link, useNavigate } from '@tanstack/react-router';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@delivery/contracts';
 import { useRef, useState, type FormEvent } from 'react';
 import { useLogin } from '../../api/auth.ts';
 import { Button, Card, ErrorNotice, Field, inputClass } from '../../components/ui.tsx';
 import { AuthFrame } from './AuthFrame.tsx';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from './demoAccounts.ts';
 
 export function LoginPage() {
   const [email, setEmail] = useState('');
@@ -88,7 +88,9 @@ export function LoginPage() {
                 >
                   <span>
                     <span className="block font-medium">{a.email}</span>
-                    <span className="block text-xs text-slate-500">{a.name}</span>
+                    <span className="block text-xs text-slate-500">
+                      {a.label ? `${a.name} · ${a.label}` : a.name}
+                    </span>
                   </span>
                   <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600">
                     {a.role}
