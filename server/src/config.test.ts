@@ -21,11 +21,7 @@ describe('configuration', () => {
     ['a zero search ring', { DISPATCH_RINGS_KM: '0,5' }, /DISPATCH_RINGS_KM/],
     ['a zero vehicle speed', { ETA_SPEED_KMH: 'bicycle=0' }, /ETA_SPEED_KMH/],
     ['a database URL that is not a URL', { DATABASE_URL: 'localhost' }, /DATABASE_URL/],
-    [
-      'more dispatch claimers than database connections',
-      { DATABASE_URL: 'postgres://db/app', DATABASE_POOL_SIZE: '4', DISPATCH_CONCURRENCY: '4' },
-      /DISPATCH_CONCURRENCY: must be less than DATABASE_POOL_SIZE/,
-    ],
+    ['no dispatch claimers', { DISPATCH_CONCURRENCY: '0' }, /DISPATCH_CONCURRENCY/],
   ])('stops with a clear message on %s', (_name, env, pattern) => {
     expect(() => loadConfig(env)).toThrow(pattern);
   });

@@ -41,107 +41,88 @@ const trustProxy = z.string().transform((v): TrustProxy => {
   return v.split(',').map((a) => a.trim());
 });
 
-const EnvSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    HOST: z.string().default('0.0.0.0'),
-    DATABASE_URL: z.string().url().optional(),
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    REDIS_URL: z.string().url().optional(),
-    REDIS_PREFIX: z.string().max(64).default('delivery:'),
-    DATA_DIR: z.string().default(REPO_ROOT + 'data'),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-      .default('info'),
-    SESSION_TTL_HOURS: z.coerce
-      .number()
-      .positive()
-      .max(24 * 30)
-      .default(24),
-    COOKIE_SECURE: flag.optional(),
-    SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
-    TRUST_PROXY: trustProxy.default(false),
-    CORS_ORIGINS: origins.default([]),
-    MAP_TILE_URL: z
-      .string()
-      .refine(
-        (v) => v === 'none' || URL.canParse(v.replaceAll('{s}', 'a')),
-        'a URL template or none',
-      )
-      .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
-    RATE_LIMIT_API: rateLimit.default(rateLimit.parse('600/1m')),
-    RATE_LIMIT_LOGIN: rateLimit.default(rateLimit.parse('10/15m')),
-    RATE_LIMIT_REGISTER: rateLimit.default(rateLimit.parse('20/1h')),
-    SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
-    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
-    PASSWORD_HASH_MEMORY_KIB: z.coerce.number().int().min(1024).max(1_048_576).default(19_456),
-    INSTANCE_ID: z.string().max(64).optional(),
-    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
-    DISPATCH_ENABLED: flag.default(true),
-    DISPATCH_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
-    DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-    DISPATCH_OFFER_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
-    DISPATCH_RINGS_KM: z
-      .string()
-      .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated kilometres, e.g. 2,5,10')
-      .refine((v) => v.split(',').every((km) => Number(km) > 0 && Number(km) <= 100), {
-        message: 'every ring must be more than 0 and at most 100 km',
-      })
-      .default('2,5,10'),
-    DISPATCH_RETRY_MAX_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-    DISPATCH_FLAG_AFTER_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
-    DRIVER_STALE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
-    DRIVER_OFFLINE_FLAG_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
-    DISPATCH_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-    // Stuck-order sweep and geo-index rebuild (server/src/ops; docs/operations.md, runbooks).
-    STUCK_PENDING_CANCEL_MS: z.coerce
-      .number()
-      .int()
-      .min(60_000)
-      .max(604_800_000)
-      .default(1_800_000),
-    STUCK_REDISPATCH_AFTER_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(120_000),
-    STUCK_FLAG_AFTER_MS: z.coerce.number().int().min(1_000).max(604_800_000).default(1_800_000),
-    STUCK_NO_PROGRESS_MS: z.coerce.number().int().min(60_000).max(604_800_000).default(7_200_000),
-    GEO_REBUILD_MAX_AGE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
-    LOCATION_MAX_SPEED_MPS: z.coerce.number().positive().max(1_000).default(70),
-    LOCATION_MAX_SKEW_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-    LOCATION_HISTORY_EVERY_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
-    LOCATION_HISTORY_EVERY_M: z.coerce.number().min(0).max(100_000).default(50),
-    ETA_ROAD_FACTOR: z.coerce.number().min(1).max(3).default(1.35),
-    ETA_SPEED_KMH: z
-      .string()
-      .regex(/^(\w+=\d+(\.\d+)?)(,\w+=\d+(\.\d+)?)*$/, 'vehicle=km/h pairs, e.g. bicycle=15,car=22')
-      .refine((v) => v.split(',').every((pair) => Number(pair.split('=')[1]) > 0), {
-        message: 'every speed must be more than 0 km/h',
-      })
-      .default('bicycle=15,scooter=24,car=22'),
-    // Data lifecycle (server/src/lifecycle, jobs in server/src/jobs; docs/operations.md).
-    JOBS_ENABLED: flag.optional(),
-    JOBS_TICK_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
-    JOBS_DISABLED: z.string().default(''),
-    ARCHIVE_DIR: z.string().optional(),
-    ARCHIVE_S3_BUCKET: z.string().min(3).max(63).optional(),
-    ARCHIVE_S3_ENDPOINT: z.string().url().optional(),
-    ARCHIVE_S3_REGION: z.string().default('us-east-1'),
-    ARCHIVE_S3_FORCE_PATH_STYLE: flag.default(true),
-    ORDERS_HOT_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
-    LOCATION_RAW_DAYS: z.coerce.number().int().min(1).max(365).default(7),
-    LOCATION_DAILY_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
-    AUDIT_HOT_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
-    NOTIFICATIONS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
-    ARCHIVE_ORDERS_YEARS: z.coerce.number().int().min(1).max(100).default(7),
-    ARCHIVE_AUDIT_YEARS: z.coerce.number().int().min(1).max(100).default(2),
-  })
-  .refine(
-    // Each dispatch claimer holds a pooled connection; requests need some left over.
-    (e) => !e.DATABASE_URL || !e.DISPATCH_ENABLED || e.DISPATCH_CONCURRENCY < e.DATABASE_POOL_SIZE,
-    {
-      path: ['DISPATCH_CONCURRENCY'],
-      message: 'must be less than DATABASE_POOL_SIZE (each claimer holds a database connection)',
-    },
-  );
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: z.string().url().optional(),
+  REDIS_PREFIX: z.string().max(64).default('delivery:'),
+  DATA_DIR: z.string().default(REPO_ROOT + 'data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(24),
+  COOKIE_SECURE: flag.optional(),
+  SESSION_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  TRUST_PROXY: trustProxy.default(false),
+  CORS_ORIGINS: origins.default([]),
+  MAP_TILE_URL: z
+    .string()
+    .refine((v) => v === 'none' || URL.canParse(v.replaceAll('{s}', 'a')), 'a URL template or none')
+    .default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+  RATE_LIMIT_API: rateLimit.default(rateLimit.parse('600/1m')),
+  RATE_LIMIT_LOGIN: rateLimit.default(rateLimit.parse('10/15m')),
+  RATE_LIMIT_REGISTER: rateLimit.default(rateLimit.parse('20/1h')),
+  SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(65_536),
+  PASSWORD_HASH_MEMORY_KIB: z.coerce.number().int().min(1024).max(1_048_576).default(19_456),
+  INSTANCE_ID: z.string().max(64).optional(),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  DISPATCH_ENABLED: flag.default(true),
+  DISPATCH_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  DISPATCH_OFFER_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  DISPATCH_RINGS_KM: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated kilometres, e.g. 2,5,10')
+    .refine((v) => v.split(',').every((km) => Number(km) > 0 && Number(km) <= 100), {
+      message: 'every ring must be more than 0 and at most 100 km',
+    })
+    .default('2,5,10'),
+  DISPATCH_RETRY_MAX_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  DISPATCH_FLAG_AFTER_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
+  DRIVER_STALE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  DRIVER_OFFLINE_FLAG_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
+  DISPATCH_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  // Stuck-order sweep and geo-index rebuild (server/src/ops; docs/operations.md, runbooks).
+  STUCK_PENDING_CANCEL_MS: z.coerce.number().int().min(60_000).max(604_800_000).default(1_800_000),
+  STUCK_REDISPATCH_AFTER_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(120_000),
+  STUCK_FLAG_AFTER_MS: z.coerce.number().int().min(1_000).max(604_800_000).default(1_800_000),
+  STUCK_NO_PROGRESS_MS: z.coerce.number().int().min(60_000).max(604_800_000).default(7_200_000),
+  GEO_REBUILD_MAX_AGE_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
+  LOCATION_MAX_SPEED_MPS: z.coerce.number().positive().max(1_000).default(70),
+  LOCATION_MAX_SKEW_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  LOCATION_HISTORY_EVERY_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  LOCATION_HISTORY_EVERY_M: z.coerce.number().min(0).max(100_000).default(50),
+  ETA_ROAD_FACTOR: z.coerce.number().min(1).max(3).default(1.35),
+  ETA_SPEED_KMH: z
+    .string()
+    .regex(/^(\w+=\d+(\.\d+)?)(,\w+=\d+(\.\d+)?)*$/, 'vehicle=km/h pairs, e.g. bicycle=15,car=22')
+    .refine((v) => v.split(',').every((pair) => Number(pair.split('=')[1]) > 0), {
+      message: 'every speed must be more than 0 km/h',
+    })
+    .default('bicycle=15,scooter=24,car=22'),
+  // Data lifecycle (server/src/lifecycle, jobs in server/src/jobs; docs/operations.md).
+  JOBS_ENABLED: flag.optional(),
+  JOBS_TICK_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  JOBS_DISABLED: z.string().default(''),
+  ARCHIVE_DIR: z.string().optional(),
+  ARCHIVE_S3_BUCKET: z.string().min(3).max(63).optional(),
+  ARCHIVE_S3_ENDPOINT: z.string().url().optional(),
+  ARCHIVE_S3_REGION: z.string().default('us-east-1'),
+  ARCHIVE_S3_FORCE_PATH_STYLE: flag.default(true),
+  ORDERS_HOT_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  LOCATION_RAW_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  LOCATION_DAILY_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  AUDIT_HOT_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
+  NOTIFICATIONS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
+  ARCHIVE_ORDERS_YEARS: z.coerce.number().int().min(1).max(100).default(7),
+  ARCHIVE_AUDIT_YEARS: z.coerce.number().int().min(1).max(100).default(2),
+});
 
 export type RateRule = Readonly<{ max: number; windowMs: number }>;
 

@@ -33,6 +33,7 @@ export function createServices(config: Config, infra: Infra, log: Logger) {
   );
   const dispatch = createDispatchService({
     db,
+    sweepDb: infra.dispatchDb,
     geo: kv.geo,
     publisher,
     clock,

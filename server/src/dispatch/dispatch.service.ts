@@ -51,6 +51,8 @@ export type Notify = (
 
 export interface DispatchDeps {
   db: Db;
+  /** Where the sweep claims and steps orders (its own pool in production); defaults to `db`. */
+  sweepDb?: Db;
   geo: GeoIndex;
   publisher: ChannelPublisher;
   clock: Clock;
@@ -77,6 +79,7 @@ export type DispatchService = ReturnType<typeof createDispatchService>;
  */
 export function createDispatchService(deps: DispatchDeps) {
   const { db, geo, publisher, clock, settings, log } = deps;
+  const sweepDb = deps.sweepDb ?? db;
   const maxRadius = Math.max(...settings.ringsKm);
   const now = () => new Date(clock.now());
   const changed = (orderId: string, drivers: Array<string | null>) =>
@@ -118,7 +121,7 @@ export function createDispatchService(deps: DispatchDeps) {
   );
 
   async function announceOffer(offerId: string, driverId: string) {
-    const offer = await findOfferView(db, offerId);
+    const offer = await findOfferView(sweepDb, offerId);
     if (offer) await publisher.publish(`driver:${driverId}`, 'offer.new', offer);
   }
 
@@ -263,7 +266,7 @@ export function createDispatchService(deps: DispatchDeps) {
         while (claimed < limit && !failing) {
           if (breaker.opened) return; // orders stay queued, untouched, until it half-opens
           claimed += 1;
-          const did = await db.transaction(async (tx) => {
+          const did = await sweepDb.transaction(async (tx) => {
             const order = failing ? null : await repo.claimDueOrder(tx, now());
             // A claimer that failed set `failing` before its rollback freed its order: whoever
             // claims that order next sees the flag and leaves it for the next sweep.
@@ -298,7 +301,7 @@ export function createDispatchService(deps: DispatchDeps) {
       // under load a sweep runs many times a second and this query scans the open orders.
       if (clock.now() - lastAbandonedCheck >= (settings.tickMs ?? 0)) {
         lastAbandonedCheck = clock.now();
-        const flagged = await db.transaction((tx) =>
+        const flagged = await sweepDb.transaction((tx) =>
           repo.flagAbandonedOrders(tx, new Date(clock.now() - settings.offlineFlagMs), now()),
         );
         for (const id of flagged)

@@ -14,6 +14,13 @@ export const IN_MEMORY = 'memory';
 
 export interface Infra {
   db: Db;
+  /**
+   * Connections of the dispatch sweep. With PostgreSQL it is a pool of its own (claimers + 1),
+   * so matching never queues behind API requests for a connection: under load hundreds of
+   * requests wait for the main pool, and a claim step needs several round trips. Otherwise
+   * the same database as `db`.
+   */
+  dispatchDb: Db;
   kv: KeyValueAdapters;
   clock: Clock;
   close(): Promise<void>;
@@ -27,13 +34,23 @@ export async function createInfra(
 ): Promise<Infra> {
   const onAfterCommitError = (err: unknown) => log.error({ err }, 'after-commit hook failed');
   let db: Db;
+  let dispatchDb: Db | undefined;
   if (config.databaseUrl) {
+    const onPoolError = (err: unknown) => log.warn({ err }, 'idle PostgreSQL connection lost');
     db = createPostgresDb({
       url: config.databaseUrl,
       poolSize: config.databasePoolSize,
       onAfterCommitError,
-      onPoolError: (err) => log.warn({ err }, 'idle PostgreSQL connection lost'),
+      onPoolError,
     });
+    if (config.dispatch.enabled) {
+      dispatchDb = createPostgresDb({
+        url: config.databaseUrl,
+        poolSize: (config.dispatch.concurrency ?? 1) + 1, // the claimers and the abandoned-order scan
+        onAfterCommitError,
+        onPoolError,
+      });
+    }
   } else if (config.dataDir === IN_MEMORY) {
     db = await createPgliteDb({ onAfterCommitError });
   } else {
@@ -49,10 +66,11 @@ export async function createInfra(
     : createMemoryAdapters({ clock });
   return {
     db,
+    dispatchDb: dispatchDb ?? db,
     kv,
     clock,
     async close() {
-      await Promise.allSettled([kv.close(), db.close()]);
+      await Promise.allSettled([kv.close(), db.close(), dispatchDb?.close()]);
     },
   };
 }
