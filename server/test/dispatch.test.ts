@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GeoIndex } from '../src/adapters/ports.ts';
 import { assignDriver } from '../src/dispatch/dispatch.repository.ts';
@@ -154,6 +155,23 @@ describe('sequential offers', () => {
     await advance(5_000, [[stale, 0.5]]);
     await tp.services.dispatch.tick();
     expect((await offerOf(stale))?.orderId).toBe(orderId);
+  });
+
+  it('looks past the nearest hundred in the geo index when none of them may take the order', async () => {
+    // 150 positions nearer the store than the free driver, none of them an online driver who
+    // may take the order (as at a busy hour: all carrying orders or answering other offers).
+    const crowd = Array.from({ length: 150 }, () => randomUUID());
+    for (const [i, id] of crowd.entries()) {
+      await tp.infra.kv.geo.set(id, { ...north(0.05 + i * 0.001), at: clock.now() }, 60_000);
+    }
+    try {
+      const free = await onlineDriver(1.2);
+      const orderId = await confirmedOrder();
+      await tp.services.dispatch.tick();
+      expect((await offerOf(free))?.orderId).toBe(orderId);
+    } finally {
+      for (const id of crowd) await tp.infra.kv.geo.remove(id);
+    }
   });
 
   it('flags an order no driver took within the configured time and tells the customer', async () => {

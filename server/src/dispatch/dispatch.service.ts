@@ -72,6 +72,9 @@ interface Candidate {
 
 export type DispatchService = ReturnType<typeof createDispatchService>;
 
+/** How many of the nearest drivers a ring search looks at, in turn, before the ring widens. */
+export const SEARCH_COUNTS = [100, 1_000] as const;
+
 /**
  * Matching: sequential, scored offers with a deadline. Every piece of state (whose turn it is,
  * when the offer expires, who declined) lives in PostgreSQL; any instance's sweeper may do the
@@ -85,31 +88,41 @@ export function createDispatchService(deps: DispatchDeps) {
   const changed = (orderId: string, drivers: Array<string | null>) =>
     deps.onAssignmentChange?.(orderId, drivers);
 
-  /** Nearby, fresh, eligible drivers for an order, best first; widens the ring until found. */
+  /**
+   * Nearby, fresh, eligible drivers for an order, best first. Within a ring it first looks at
+   * the nearest SEARCH_COUNTS[0] drivers of the geo index, then at more: at a busy hour the
+   * nearest hundred may all be carrying orders or answering other offers while free drivers
+   * wait a little further out. Only when a whole ring holds nobody eligible does it widen.
+   */
   async function findCandidates(tx: Queryable, order: repo.DueOrder): Promise<Candidate[]> {
     const freshAfter = clock.now() - settings.driverStaleMs;
     for (const radius of settings.ringsKm) {
-      const started = performance.now();
-      const hits = await geo.search({ lat: order.m_lat, lng: order.m_lng }, radius, 100);
-      geoQueryDuration.observe((performance.now() - started) / 1000);
-      const fresh = hits.filter((h) => h.at >= freshAfter);
-      if (fresh.length === 0) continue;
-      const distance = new Map(fresh.map((h) => [h.id, h.distanceKm]));
-      const eligible = await repo.eligibleDrivers(tx, order.id, [...distance.keys()]);
-      if (eligible.length === 0) continue;
-      const ranked = rankCandidates(
-        eligible.map((d) => ({
-          id: d.id,
-          distanceKm: distance.get(d.id)!,
-          rating: d.rating,
-          offersReceived: d.offers_received,
-          offersAccepted: d.offers_accepted,
-          activeOrders: d.active_orders,
-          maxActiveOrders: d.max_active_orders,
-        })),
-        maxRadius,
-      );
-      return ranked.map((c) => ({ id: c.id, distanceKm: c.distanceKm, score: c.score.total }));
+      for (const count of SEARCH_COUNTS) {
+        const started = performance.now();
+        const hits = await geo.search({ lat: order.m_lat, lng: order.m_lng }, radius, count);
+        geoQueryDuration.observe((performance.now() - started) / 1000);
+        const fresh = hits.filter((h) => h.at >= freshAfter);
+        const distance = new Map(fresh.map((h) => [h.id, h.distanceKm]));
+        const eligible = fresh.length
+          ? await repo.eligibleDrivers(tx, order.id, [...distance.keys()])
+          : [];
+        if (eligible.length > 0) {
+          const ranked = rankCandidates(
+            eligible.map((d) => ({
+              id: d.id,
+              distanceKm: distance.get(d.id)!,
+              rating: d.rating,
+              offersReceived: d.offers_received,
+              offersAccepted: d.offers_accepted,
+              activeOrders: d.active_orders,
+              maxActiveOrders: d.max_active_orders,
+            })),
+            maxRadius,
+          );
+          return ranked.map((c) => ({ id: c.id, distanceKm: c.distanceKm, score: c.score.total }));
+        }
+        if (hits.length < count) break; // this ring holds no one else
+      }
     }
     return [];
   }

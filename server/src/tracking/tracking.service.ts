@@ -136,8 +136,11 @@ export class TrackingService {
    */
   readonly onStatusChange: TransitionListener = async (tx, { order, to }) => {
     if (to === 'picked_up') {
-      const info = await findTrackInfo(tx, order.id);
-      const live = order.driver_id ? await this.geo.get(order.driver_id) : null;
+      // The two look-ups at once: the transaction holds its connection while it waits.
+      const [info, live] = await Promise.all([
+        findTrackInfo(tx, order.id),
+        order.driver_id ? this.geo.get(order.driver_id) : null,
+      ]);
       const eta = info && this.computeEta(info, live ?? info.driverPosition);
       if (eta)
         await tx.query('UPDATE orders SET predicted_delivery_at = $2 WHERE id = $1', [
