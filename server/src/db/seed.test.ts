@@ -4,14 +4,8 @@ import { haversineKm } from '../platform/geo.ts';
 import type { Db } from './db.ts';
 import { migrate } from './migrate.ts';
 import { createPgliteDb } from './pglite.ts';
-import {
-  DEMO_ACCOUNTS,
-  DEMO_CUSTOMER_ADDRESSES,
-  DEMO_MERCHANTS,
-  DEMO_PASSWORD,
-  isDatabaseEmpty,
-  seedDemoData,
-} from './seed.ts';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@delivery/contracts';
+import { DEMO_CUSTOMER_ADDRESSES, DEMO_MERCHANTS, isDatabaseEmpty, seedDemoData } from './seed.ts';
 
 describe('seedDemoData', () => {
   let db: Db;

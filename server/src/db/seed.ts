@@ -7,8 +7,6 @@ import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@delivery/contracts';
 import type { PasswordHasher } from '../auth/passwords.ts';
 import type { Db, Queryable } from './db.ts';
 
-export { DEMO_ACCOUNTS, DEMO_PASSWORD };
-
 const DEMO_PHONES: Readonly<Record<string, string>> = {
   'customer1@demo.local': '+49 151 2345 0101',
   'customer2@demo.local': '+49 151 2345 0102',
