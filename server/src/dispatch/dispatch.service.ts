@@ -23,7 +23,7 @@ export interface DispatchSettings {
   /**
    * Due orders worked on at once by this process, each claimed in its own transaction with
    * SKIP LOCKED (default 1). A step waits on several round trips, so more claimers match more
-   * orders per second; each holds one pooled connection while it works.
+   * orders per second; each holds a connection of the sweep's pool while it works.
    */
   concurrency?: number;
   /** The sweep interval: abandoned orders are looked for at most this often. */
@@ -88,6 +88,23 @@ export function createDispatchService(deps: DispatchDeps) {
   const changed = (orderId: string, drivers: Array<string | null>) =>
     deps.onAssignmentChange?.(orderId, drivers);
 
+  /** Eligible drivers best first, each with its distance to the store. */
+  function rank(eligible: repo.EligibleDriver[], distance: Map<string, number>): Candidate[] {
+    const ranked = rankCandidates(
+      eligible.map((d) => ({
+        id: d.id,
+        distanceKm: distance.get(d.id)!,
+        rating: d.rating,
+        offersReceived: d.offers_received,
+        offersAccepted: d.offers_accepted,
+        activeOrders: d.active_orders,
+        maxActiveOrders: d.max_active_orders,
+      })),
+      maxRadius,
+    );
+    return ranked.map((c) => ({ id: c.id, distanceKm: c.distanceKm, score: c.score.total }));
+  }
+
   /**
    * Nearby, fresh, eligible drivers for an order, best first. Within a ring it first looks at
    * the nearest SEARCH_COUNTS[0] drivers of the geo index, then at more: at a busy hour the
@@ -106,21 +123,7 @@ export function createDispatchService(deps: DispatchDeps) {
         const eligible = fresh.length
           ? await repo.eligibleDrivers(tx, order.id, [...distance.keys()])
           : [];
-        if (eligible.length > 0) {
-          const ranked = rankCandidates(
-            eligible.map((d) => ({
-              id: d.id,
-              distanceKm: distance.get(d.id)!,
-              rating: d.rating,
-              offersReceived: d.offers_received,
-              offersAccepted: d.offers_accepted,
-              activeOrders: d.active_orders,
-              maxActiveOrders: d.max_active_orders,
-            })),
-            maxRadius,
-          );
-          return ranked.map((c) => ({ id: c.id, distanceKm: c.distanceKm, score: c.score.total }));
-        }
+        if (eligible.length > 0) return rank(eligible, distance);
         if (hits.length < count) break; // this ring holds no one else
       }
     }
