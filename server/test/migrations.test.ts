@@ -240,3 +240,26 @@ describe('statements across a schema change', () => {
     expect((await readInTx()).rows).toEqual([{ id: 1, name: 'jar', size: 'small', colour: 'red' }]);
   });
 });
+
+// PGlite has no connection to prepare statements on: this is the PostgreSQL adapter's behaviour.
+describe.runIf(Boolean(DATABASE_URL))('statements planned on every call', () => {
+  // A statement over churning tables can ask not to be prepared, so that PostgreSQL plans it
+  // with the values and table sizes of the moment instead of reusing a plan cached at start-up.
+  it('prepares a parameterised statement once per connection unless told not to', async () => {
+    const db = await open(await freshDatabaseUrl(), 1); // one connection: one set of statements
+    const prepared = (marker: string) =>
+      db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE $1`,
+        [`%AS ${marker}%`],
+      );
+    await db.query('SELECT $1::int AS planned_once', [1]);
+    await db.query('SELECT $1::int AS planned_each_time', [1], { prepare: false });
+    await db.transaction((tx) =>
+      tx.query('SELECT $1::int AS planned_each_time_in_tx', [1], { prepare: false }),
+    );
+    expect((await prepared('planned_once')).rows[0]!.n).toBe(1);
+    expect((await prepared('planned_each_time')).rows[0]!.n).toBe(0);
+    const again = await db.query<{ v: number }>('SELECT $1::int AS v', [7], { prepare: false });
+    expect(again.rows).toEqual([{ v: 7 }]);
+  });
+});

@@ -7,8 +7,22 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * `false` plans the statement on every call, with the values it is given, instead of once per
+   * connection (PostgreSQL; PGlite always plans anew). For a hot statement over tables whose
+   * contents swing: a plan cached while `driver_offers` was empty scanned every pending offer
+   * for each of a hundred drivers, 10 ms a call, until the connection closed.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<T>>;
 }
 
 export interface Tx extends Queryable {
