@@ -2,6 +2,7 @@ import { createAdminService } from './admin/admin.service.ts';
 import { createAuthService } from './auth/auth.service.ts';
 import { PasswordHasher } from './auth/passwords.ts';
 import { createCatalogService } from './catalog/catalog.service.ts';
+import { createStoreOfOwner } from './catalog/store-of-owner.ts';
 import type { Config } from './config.ts';
 import { createIdempotencyService } from './idempotency/idempotency.service.ts';
 import { createNotificationsService } from './notifications/notifications.service.ts';
@@ -51,6 +52,7 @@ export function createServices(config: Config, infra: Infra, log: Logger) {
     publisher,
     listeners: [dispatch.onStatusChange, tracking.onStatusChange, notifications.onStatusChange],
     etaOf: (orderId) => tracking.etaFor(orderId),
+    storeOf: createStoreOfOwner(db, clock),
   });
   return {
     hasher,

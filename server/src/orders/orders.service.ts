@@ -1,6 +1,7 @@
 import type { CreateOrderBody, Order, OrderStatus, OrdersQuery } from '@delivery/contracts';
 import type { Session } from '../auth/auth.service.ts';
 import { findMenuItems, findMerchant, findMerchantByOwner } from '../catalog/catalog.repository.ts';
+import type { StoreOfOwner } from '../catalog/store-of-owner.ts';
 import type { Db, Queryable, Tx } from '../db/db.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { IdempotencyService } from '../idempotency/idempotency.service.ts';
@@ -46,6 +47,8 @@ export interface OrdersServiceDeps {
   listeners?: TransitionListener[];
   /** Live ETA of an active order (tracking module). */
   etaOf?: (orderId: string) => Promise<Order['eta']>;
+  /** The store a merchant user runs (cached in production); read each time by default. */
+  storeOf?: StoreOfOwner;
 }
 
 export type OrdersService = ReturnType<typeof createOrdersService>;
@@ -64,6 +67,7 @@ export function createOrdersService({
   publisher,
   listeners = [],
   etaOf,
+  storeOf = async (ownerId) => (await findMerchantByOwner(db, ownerId))?.id ?? null,
 }: OrdersServiceDeps) {
   async function notifyListeners(tx: Tx, change: StatusChange) {
     for (const listener of listeners) await listener(tx, change);
@@ -150,9 +154,9 @@ export function createOrdersService({
   }
 
   async function merchantScope(ownerId: string): Promise<OrderScope> {
-    const store = await findMerchantByOwner(db, ownerId);
-    if (!store) throw new DomainError('NOT_FOUND', 'You do not run a store yet');
-    return { merchantId: store.id };
+    const merchantId = await storeOf(ownerId);
+    if (!merchantId) throw new DomainError('NOT_FOUND', 'You do not run a store yet');
+    return { merchantId };
   }
 
   /**

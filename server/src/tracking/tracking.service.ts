@@ -9,7 +9,7 @@ import type { AppliedLocation } from '../drivers/location.service.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { ChannelPublisher } from '../realtime/channel-events.ts';
 import { etaMinutes, type EtaSettings } from './eta.ts';
-import { LocalCache } from './local-cache.ts';
+import { LocalCache } from '../platform/local-cache.ts';
 import { findTrackInfo, type TrackInfo } from './tracking.repository.ts';
 
 /** The longest a cached driver -> orders list or order's track info is used without a refill. */
