@@ -27,6 +27,12 @@ type Phase = 'idle' | 'roam' | 'to_pickup' | 'at_pickup' | 'to_dropoff' | 'at_dr
 const TICK_MS = 1_000;
 /** A simulated driver carries at most this many orders (the server's default limit is 2). */
 const MAX_JOBS = 2;
+/**
+ * While waiting at the store, how often the app asks for the order's status (real ms). The
+ * socket brings `ready_for_pickup`; the poll is a phone app's background refresh in case an
+ * event was missed, not a substitute for the push (every 15 s it was five GETs an order).
+ */
+const READY_POLL_MS = 60_000;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isPoint = (v: unknown): v is Point =>
@@ -349,7 +355,7 @@ export class VirtualDriver {
       case 'at_pickup':
         if (!job) return this.nextJob();
         if (job.ready && now >= this.waitUntil) void this.pickUp(job);
-        else if (!job.ready && now - this.lastPoll > 15_000) void this.poll(job);
+        else if (!job.ready && now - this.lastPoll > READY_POLL_MS) void this.poll(job);
         return;
       case 'to_dropoff':
         if (this.mover.step(dtS).arrived) {
