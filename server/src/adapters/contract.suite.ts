@@ -128,6 +128,27 @@ export function adapterContract(name: string, make: () => Promise<AdapterFixture
         await expect(a.geo.set('bad', { lat: 89, lng: 0, at: 1 }, 60_000)).rejects.toThrow();
       });
 
+      it('answers each of many positions set at once on its own', async () => {
+        await a.geo.set('d2', { ...near, at: 5_000 }, 60_000);
+        const answers = await Promise.allSettled([
+          a.geo.set('d1', near, 60_000),
+          a.geo.set('bad', { lat: 89, lng: 0, at: 1 }, 60_000),
+          a.geo.set('d2', { ...mid, at: 4_000 }, 60_000), // older than the stored one
+          a.geo.set('d3', mid, 60_000),
+        ]);
+        expect(answers.map((r) => (r.status === 'fulfilled' ? r.value : 'refused'))).toEqual([
+          true,
+          'refused',
+          false,
+          true,
+        ]);
+        expect(await a.geo.get('d1')).toEqual(near);
+        expect(await a.geo.get('d2')).toEqual({ ...near, at: 5_000 });
+        expect(await a.geo.get('d3')).toEqual(mid);
+        expect(await a.geo.get('bad')).toBeNull();
+        expect(await a.geo.size()).toBe(3);
+      });
+
       it('last write wins by `at`', async () => {
         expect(await a.geo.set('d1', { ...near, at: 2_000 }, 60_000)).toBe(true);
         expect(await a.geo.set('d1', { ...mid, at: 1_500 }, 60_000)).toBe(false);
