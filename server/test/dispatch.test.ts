@@ -130,6 +130,21 @@ describe('sequential offers', () => {
     expect(accepted.body.order.driverId).toBe(far.id);
     expect(accepted.body.order.dispatchStatus).toBe('assigned');
 
+    // A retried answer (its first reply lost) is refused with what the offer became, so the
+    // driver's app can tell its own earlier answer from someone else's.
+    const again = await api('POST', `/api/v1/driver/offers/${third.id}/accept`, {
+      token: far.token,
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({
+      code: 'OFFER_NOT_PENDING',
+      details: { offerStatus: 'accepted' },
+    });
+    const rejectedAgain = await api('POST', `/api/v1/driver/offers/${second.id}/reject`, {
+      token: mid.token,
+    });
+    expect(rejectedAgain.body.error.details).toEqual({ offerStatus: 'rejected' });
+
     const offers = await tp.infra.db.query<{ driver_id: string; status: string }>(
       'SELECT driver_id, status FROM driver_offers WHERE order_id = $1 ORDER BY offered_at',
       [orderId],

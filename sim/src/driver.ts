@@ -35,6 +35,17 @@ const MAX_JOBS = 2;
 const READY_POLL_MS = 60_000;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/**
+ * Whether a refused answer to an offer is this driver's own earlier answer: a retry whose first
+ * attempt went through (its reply lost to a time-out) gets 409 with the status the offer has.
+ */
+export function answeredBefore(err: unknown, accept: boolean): boolean {
+  if (!(err instanceof ApiError) || err.status !== 409) return false;
+  const error = isObject(err.body) ? err.body.error : undefined;
+  const details = isObject(error) ? error.details : undefined;
+  return isObject(details) && details.offerStatus === (accept ? 'accepted' : 'rejected');
+}
 const isPoint = (v: unknown): v is Point =>
   isObject(v) && typeof v.lat === 'number' && typeof v.lng === 'number';
 
@@ -282,9 +293,12 @@ export class VirtualDriver {
     try {
       await this.ctx.api.post(path, { token: this.account.token, retry: true });
     } catch (err) {
-      const code = err instanceof ApiError ? err.code : 'UNKNOWN';
-      this.ctx.counters.inc(`offers.answer_failed.${code}`);
-      return;
+      if (!answeredBefore(err, accept)) {
+        const code = err instanceof ApiError ? err.code : 'UNKNOWN';
+        this.ctx.counters.inc(`offers.answer_failed.${code}`);
+        return;
+      }
+      this.ctx.counters.inc('offers.answer_replied_late');
     }
     if (!accept) {
       this.ctx.counters.inc('offers.rejected');
