@@ -74,7 +74,7 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   DISPATCH_ENABLED: flag.default(true),
   DISPATCH_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
-  DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   DISPATCH_OFFER_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   DISPATCH_RINGS_KM: z
     .string()

@@ -174,9 +174,12 @@ async function setup(): Promise<Setup> {
     RATE_LIMIT_LOGIN: 'off',
     RATE_LIMIT_REGISTER: 'off',
     // A busy event loop makes every round trip hold its connection longer: give the pool room.
-    // All processes together (API pool + the dispatch sweep's 5) stay under 80 connections,
-    // inside PostgreSQL's default max_connections of 100. The caller's environment wins.
-    DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? String(Math.floor(80 / processes) - 5),
+    // All processes together (API pool + the dispatch sweep's claimers + 1) stay under 90
+    // connections, inside PostgreSQL's default max_connections of 100, which leaves room for
+    // the benchmark's own. The caller's environment wins.
+    DATABASE_POOL_SIZE:
+      process.env.DATABASE_POOL_SIZE ??
+      String(Math.floor(90 / processes) - (Number(process.env.DISPATCH_CONCURRENCY ?? 16) + 1)),
   };
   let databaseUrl: string | null = null;
   let redisPrefix: string | null = null;
