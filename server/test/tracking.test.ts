@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TRACKING_INVALIDATE_CHANNEL } from '../src/tracking/tracking.service.ts';
 import {
+  createAdmin,
   createStore,
   HEIDELBERG,
   placeOrder,
@@ -47,6 +48,43 @@ async function assignedOrder(
 }
 
 describe('live tracking over the WebSocket', () => {
+  it('streams fleet positions to admins and keeps only the newest batch in the replay log', async () => {
+    const admin = await createAdmin(tp, api);
+    const driver = await registerUser(api, 'driver');
+    await api('POST', '/api/v1/driver/go-online', { token: driver.token, body: HEIDELBERG });
+    const watcher = await connectWs(tp.baseUrl, { token: admin.token });
+    const phone = await connectWs(tp.baseUrl, { token: driver.token });
+    try {
+      watcher.send({ type: 'subscribe', channel: 'fleet' });
+      await watcher.next((m) => m.type === 'subscribed');
+      const received: string[] = [];
+      for (const step of [1, 2]) {
+        const lat = HEIDELBERG.lat + 0.001 * step;
+        phone.send({ type: 'location', lat, lng: HEIDELBERG.lng, seq: step });
+        expect(await phone.next((m) => m.type === 'ack' || m.type === 'error')).toEqual({
+          type: 'ack',
+          seq: step,
+        });
+        const batch = await watcher.next(
+          (m) =>
+            isEvent('fleet', 'fleet.positions')(m) &&
+            m.data.drivers.some((d: any) => d.driverId === driver.id && d.lat === lat),
+        );
+        received.push(batch.id);
+      }
+      // Each batch replaces the last in the log: a resubscriber gets the current positions,
+      // not an hour of superseded ones.
+      const logged = await tp.infra.kv.events.readAfter('fleet', null, 1_000);
+      const positions = logged.filter(
+        (e) => (JSON.parse(e.payload) as { type: string }).type === 'fleet.positions',
+      );
+      expect(positions.map((e) => e.id)).toEqual([received[1]]);
+    } finally {
+      await watcher.close();
+      await phone.close();
+    }
+  }, 15_000);
+
   it("acks a driver's location by seq and streams it with an ETA to the customer's order channel", async () => {
     const { orderId, driver } = await assignedOrder();
     const watcher = await connectWs(tp.baseUrl, { token: customer.token });

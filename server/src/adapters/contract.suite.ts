@@ -281,6 +281,24 @@ export function adapterContract(name: string, make: () => Promise<AdapterFixture
         await expect(a.events.readAfter('s', 'garbage', 10)).rejects.toThrow();
       });
 
+      it('deletes the entry a new one replaces, and only that one', async () => {
+        const [alert = '', first = ''] = await appendAll('f', ['alert', 'snapshot 1']);
+        const second = await a.events.append('f', 'snapshot 2', 60_000, { replaces: first });
+        const third = await a.events.append('f', 'snapshot 3', 60_000, { replaces: second });
+        const payloads = async () =>
+          (await a.events.readAfter('f', null, 10)).map((e) => e.payload);
+        expect(await payloads()).toEqual(['alert', 'snapshot 3']);
+        expect((await a.events.readAfter('f', alert, 10)).map((e) => e.id)).toEqual([third]);
+        expect(compareEventIds(third, second)).toBeGreaterThan(0);
+        // Replacing an entry that is gone only appends.
+        await a.events.append('f', 'snapshot 4', 60_000, { replaces: first });
+        expect(await payloads()).toEqual(['alert', 'snapshot 3', 'snapshot 4']);
+        await expect(
+          a.events.append('f', 'bad', 60_000, { replaces: 'garbage' }),
+        ).rejects.toThrow();
+        expect(await payloads()).toEqual(['alert', 'snapshot 3', 'snapshot 4']);
+      });
+
       it('isolates streams', async () => {
         await appendAll('x', ['x1', 'x2']);
         await appendAll('y', ['y1']);

@@ -72,8 +72,18 @@ export interface LoggedEvent {
 }
 
 export interface EventLog {
-  /** Appends to `stream`, keeping at least `retentionMs` of history, and returns the new id. */
-  append(stream: string, payload: string, retentionMs: number): Promise<string>;
+  /**
+   * Appends to `stream`, keeping at least `retentionMs` of history, and returns the new id.
+   * `replaces` names an earlier entry the new one supersedes (a snapshot that makes the last
+   * one worthless): it is deleted in the same step, so the log holds one of them, not an
+   * hour's worth.
+   */
+  append(
+    stream: string,
+    payload: string,
+    retentionMs: number,
+    options?: { replaces?: string },
+  ): Promise<string>;
   /** Events after `afterId` (all retained events when null), oldest first, at most `limit`. */
   readAfter(stream: string, afterId: string | null, limit: number): Promise<LoggedEvent[]>;
 }

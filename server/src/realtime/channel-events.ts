@@ -34,10 +34,20 @@ export function createChannelPublisher({
   clock: Clock;
 }) {
   return {
-    async publish<T>(channel: string, type: string, data: T): Promise<ChannelEvent<T>> {
+    /**
+     * `replaces` names this publisher's previous event that the new one makes worthless (a
+     * snapshot such as `fleet.positions`): the log keeps only the newest, so a resubscriber
+     * still gets the current snapshot in its replay without an hour of old ones.
+     */
+    async publish<T>(
+      channel: string,
+      type: string,
+      data: T,
+      options: { replaces?: string } = {},
+    ): Promise<ChannelEvent<T>> {
       const at = new Date(clock.now()).toISOString();
       const body = JSON.stringify({ type, at, data });
-      const id = await events.append(channel, body, EVENT_RETENTION_MS);
+      const id = await events.append(channel, body, EVENT_RETENTION_MS, options);
       // The bus message is the logged body with the id and channel in front: `data` is
       // serialised once.
       await bus.publish(

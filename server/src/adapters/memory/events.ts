@@ -17,7 +17,15 @@ export class MemoryEventLog implements EventLog {
 
   constructor(private readonly clock: Clock) {}
 
-  append(stream: string, payload: string, retentionMs: number): Promise<string> {
+  append(
+    stream: string,
+    payload: string,
+    retentionMs: number,
+    options: { replaces?: string } = {},
+  ): Promise<string> {
+    if (options.replaces !== undefined && !EVENT_ID.test(options.replaces)) {
+      return Promise.reject(new RangeError(`invalid event id ${options.replaces}`));
+    }
     const now = this.clock.now();
     const s = this.live(stream, now) ?? { events: [], retentionMs, lastMs: -1, lastSeq: 0 };
     // Like XADD: a clock that did not advance (or went back) bumps the sequence instead.
@@ -28,6 +36,10 @@ export class MemoryEventLog implements EventLog {
       s.lastSeq++;
     }
     const id = `${s.lastMs}-${s.lastSeq}`;
+    if (options.replaces !== undefined) {
+      const superseded = s.events.findIndex((e) => e.id === options.replaces);
+      if (superseded >= 0) s.events.splice(superseded, 1);
+    }
     s.events.push({ id, payload, ms: s.lastMs });
     s.retentionMs = retentionMs;
     this.streams.set(stream, s);

@@ -7,8 +7,10 @@ const EVENT_ID = /^\d+-\d+$/;
 // KEYS: stream. ARGV: payload, retention. The trim threshold uses the server's clock, the one
 // that stamps the ids. "~" trims whole nodes only, so at least the retention is kept (often
 // more); the PEXPIRE makes an idle stream vanish once its newest event is older than that.
+// ARGV: payload, retention ms, and the id of an entry the new one replaces (or '').
 const append = luaScript(`${LUA_NOW}
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', now - tonumber(ARGV[2]), '*', 'p', ARGV[1])
+if ARGV[3] ~= '' then redis.call('XDEL', KEYS[1], ARGV[3]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return id
 `);
@@ -23,8 +25,19 @@ export class RedisEventLog implements EventLog {
     this.prefix = `${prefix}events:`;
   }
 
-  async append(stream: string, payload: string, retentionMs: number): Promise<string> {
-    return String(await append(this.redis, [this.prefix + stream], [payload, ttlArg(retentionMs)]));
+  async append(
+    stream: string,
+    payload: string,
+    retentionMs: number,
+    options: { replaces?: string } = {},
+  ): Promise<string> {
+    const replaces = options.replaces ?? '';
+    if (replaces !== '' && !EVENT_ID.test(replaces)) {
+      throw new RangeError(`invalid event id ${replaces}`);
+    }
+    return String(
+      await append(this.redis, [this.prefix + stream], [payload, ttlArg(retentionMs), replaces]),
+    );
   }
 
   async readAfter(stream: string, afterId: string | null, limit: number): Promise<LoggedEvent[]> {
