@@ -35,19 +35,20 @@ const MAX_JOBS = 2;
 const READY_POLL_MS = 60_000;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isPoint = (v: unknown): v is Point =>
+  isObject(v) && typeof v.lat === 'number' && typeof v.lng === 'number';
 
 /**
  * Whether a refused answer to an offer is this driver's own earlier answer: a retry whose first
  * attempt went through (its reply lost to a time-out) gets 409 with the status the offer has.
  */
 export function answeredBefore(err: unknown, accept: boolean): boolean {
-  if (!(err instanceof ApiError) || err.status !== 409) return false;
-  const error = isObject(err.body) ? err.body.error : undefined;
-  const details = isObject(error) ? error.details : undefined;
-  return isObject(details) && details.offerStatus === (accept ? 'accepted' : 'rejected');
+  return (
+    err instanceof ApiError &&
+    err.status === 409 &&
+    err.detail('offerStatus') === (accept ? 'accepted' : 'rejected')
+  );
 }
-const isPoint = (v: unknown): v is Point =>
-  isObject(v) && typeof v.lat === 'number' && typeof v.lng === 'number';
 
 /**
  * A driver with a phone: goes online, reports its position over the socket every few seconds

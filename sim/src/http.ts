@@ -11,6 +11,12 @@ export class ApiError extends Error {
     super(message);
     this.name = 'ApiError';
   }
+
+  /** A field of the error's `details` (`{error: {details: {...}}}`), if the server sent one. */
+  detail(name: string): unknown {
+    const error = (this.body as { error?: { details?: Record<string, unknown> } } | null)?.error;
+    return error?.details?.[name];
+  }
 }
 
 export interface RequestOptions {

@@ -35,12 +35,6 @@ const AFTER: Record<'confirm' | 'preparing' | 'ready', readonly string[]> = {
   ready: ['ready_for_pickup', 'picked_up', 'delivered'],
 };
 
-function currentStatus(body: unknown): string | null {
-  const details = (body as { error?: { details?: { currentStatus?: unknown } } } | null)?.error
-    ?.details;
-  return typeof details?.currentStatus === 'string' ? details.currentStatus : null;
-}
-
 /**
  * A store's tablet: hears of new orders on `merchant:<id>` (and polls now and then, in case an
  * event was missed), confirms after a short while, prepares for its prep time with noise,
@@ -135,8 +129,8 @@ export class VirtualMerchant {
     } catch (err) {
       // A retried move that had in fact gone through answers 409 with the status it reached.
       const reached =
-        err instanceof ApiError && err.status === 409 ? currentStatus(err.body) : null;
-      if (reached && AFTER[action].includes(reached)) return true;
+        err instanceof ApiError && err.status === 409 ? err.detail('currentStatus') : null;
+      if (typeof reached === 'string' && AFTER[action].includes(reached)) return true;
       const code = err instanceof ApiError ? err.code : 'UNKNOWN';
       this.ctx.counters.inc(`merchant.${action}_failed.${code}`);
       return false;
