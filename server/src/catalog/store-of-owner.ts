@@ -5,6 +5,11 @@ import { findMerchantByOwner } from './catalog.repository.ts';
 
 const TTL_MS = 10 * 60_000;
 
+/** The id of the store `ownerId` runs, read from the database (null: none yet). */
+export async function readStoreOfOwner(db: Queryable, ownerId: string): Promise<string | null> {
+  return (await findMerchantByOwner(db, ownerId))?.id ?? null;
+}
+
 /**
  * Which store a merchant user runs, for scoping their requests. A store gets its owner when it
  * is created and keeps it (no route changes `owner_id`), so an answer is kept for ten minutes
@@ -17,7 +22,7 @@ export function createStoreOfOwner(db: Queryable, clock: Clock) {
     jitterMs: 60_000,
     maxEntries: 50_000,
     clock,
-    load: async (ownerId) => (await findMerchantByOwner(db, ownerId))?.id ?? null,
+    load: (ownerId) => readStoreOfOwner(db, ownerId),
     keep: (id) => id !== null,
   });
   return (ownerId: string): Promise<string | null> => cache.get(ownerId);

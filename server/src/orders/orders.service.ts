@@ -1,7 +1,7 @@
 import type { CreateOrderBody, Order, OrderStatus, OrdersQuery } from '@delivery/contracts';
 import type { Session } from '../auth/auth.service.ts';
-import { findMenuItems, findMerchant, findMerchantByOwner } from '../catalog/catalog.repository.ts';
-import type { StoreOfOwner } from '../catalog/store-of-owner.ts';
+import { findMenuItems, findMerchant } from '../catalog/catalog.repository.ts';
+import { readStoreOfOwner, type StoreOfOwner } from '../catalog/store-of-owner.ts';
 import type { Db, Queryable, Tx } from '../db/db.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { IdempotencyService } from '../idempotency/idempotency.service.ts';
@@ -67,7 +67,7 @@ export function createOrdersService({
   publisher,
   listeners = [],
   etaOf,
-  storeOf = async (ownerId) => (await findMerchantByOwner(db, ownerId))?.id ?? null,
+  storeOf = (ownerId) => readStoreOfOwner(db, ownerId),
 }: OrdersServiceDeps) {
   async function notifyListeners(tx: Tx, change: StatusChange) {
     for (const listener of listeners) await listener(tx, change);

@@ -4,10 +4,10 @@ import { LUA_NOW, luaScript, ttlArg } from './script.ts';
 
 const EVENT_ID = /^\d+-\d+$/;
 
-// KEYS: stream. ARGV: payload, retention. The trim threshold uses the server's clock, the one
-// that stamps the ids. "~" trims whole nodes only, so at least the retention is kept (often
-// more); the PEXPIRE makes an idle stream vanish once its newest event is older than that.
-// ARGV: payload, retention ms, and the id of an entry the new one replaces (or '').
+// KEYS: stream. ARGV: payload, retention ms, and the id of an entry the new one replaces (or
+// ''). The trim threshold uses the server's clock, the one that stamps the ids. "~" trims whole
+// nodes only, so at least the retention is kept (often more); the PEXPIRE makes an idle stream
+// vanish once its newest event is older than that.
 const append = luaScript(`${LUA_NOW}
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', now - tonumber(ARGV[2]), '*', 'p', ARGV[1])
 if ARGV[3] ~= '' then redis.call('XDEL', KEYS[1], ARGV[3]) end
