@@ -162,13 +162,15 @@ describe('live tracking over the WebSocket', () => {
 describe('what tracking keeps in process', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  /** Counts the reads of a driver's active orders (the driver -> orders cache misses). */
+  /** Counts the reads of a driver's active orders (batched reads that include the driver). */
   function countOrderReads(driverId: string) {
     const query = vi.spyOn(tp.infra.db, 'query');
     return () =>
       query.mock.calls.filter(
         ([sql, params]) =>
-          String(sql).includes('FROM orders WHERE driver_id') && params?.[0] === driverId,
+          String(sql).includes('FROM orders WHERE driver_id = ANY') &&
+          Array.isArray(params?.[0]) &&
+          (params[0] as unknown[]).includes(driverId),
       ).length;
   }
 
@@ -216,6 +218,24 @@ describe('what tracking keeps in process', () => {
     await vi.waitFor(() => expect(orderReads()).toBe(1));
     await new Promise((r) => setTimeout(r, 50));
     expect(orderReads()).toBe(1);
+  });
+
+  it('reads the orders of drivers first seen together in one query', async () => {
+    const drivers = Array.from({ length: 5 }, () => randomUUID());
+    const query = vi.spyOn(tp.infra.db, 'query');
+    for (const driverId of drivers) {
+      tp.services.tracking.onLocation({
+        driverId,
+        lat: HEIDELBERG.lat,
+        lng: HEIDELBERG.lng,
+        heading: null,
+        recordedAt: Date.now(),
+      });
+    }
+    const reads = () =>
+      query.mock.calls.filter(([sql]) => String(sql).includes('FROM orders WHERE driver_id = ANY'));
+    await vi.waitFor(() => expect(reads()).toHaveLength(1));
+    expect([...(reads()[0]![1]![0] as string[])].sort()).toEqual([...drivers].sort());
   });
 
   it("drops a driver's cached orders when another instance says so on the bus", async () => {

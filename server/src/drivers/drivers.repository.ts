@@ -38,13 +38,23 @@ export async function setDriverStatus(
 }
 
 /** Orders a driver is carrying right now (assigned and not finished). */
-export async function activeOrderIds(db: Queryable, driverId: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM orders WHERE driver_id = $1
+/**
+ * The ids of the active orders each driver carries, in the order of `driverIds` (an empty list
+ * for most): one query for a batch of drivers.
+ */
+export async function activeOrderIdsOf(db: Queryable, driverIds: string[]): Promise<string[][]> {
+  const { rows } = await db.query<{ id: string; driver_id: string }>(
+    `SELECT id, driver_id FROM orders WHERE driver_id = ANY($1::uuid[])
        AND status IN ('confirmed', 'preparing', 'ready_for_pickup', 'picked_up')`,
-    [driverId],
+    [driverIds],
   );
-  return rows.map((r) => r.id);
+  const carried = new Map<string, string[]>();
+  for (const r of rows) {
+    const list = carried.get(r.driver_id);
+    if (list) list.push(r.id);
+    else carried.set(r.driver_id, [r.id]);
+  }
+  return driverIds.map((id) => carried.get(id) ?? []);
 }
 
 export interface HistoryPoint {

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ManualClock } from './clock.ts';
-import { LocalCache, type LocalCacheOptions } from './local-cache.ts';
+import { LocalCache, type CacheSettings } from './local-cache.ts';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -12,7 +12,9 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
-function setup(opts: Partial<LocalCacheOptions<string>> = {}) {
+function setup(
+  opts: Partial<CacheSettings<string>> & { load?: (key: string) => Promise<string> } = {},
+) {
   const clock = new ManualClock();
   const loads: string[] = [];
   let version = 0;
@@ -21,13 +23,42 @@ function setup(opts: Partial<LocalCacheOptions<string>> = {}) {
     jitterMs: 0,
     maxEntries: 100,
     clock,
-    load: (key) => {
-      loads.push(key);
-      return Promise.resolve(`${key}@${++version}`);
-    },
     ...opts,
+    load:
+      opts.load ??
+      ((key) => {
+        loads.push(key);
+        return Promise.resolve(`${key}@${++version}`);
+      }),
   });
   return { clock, cache, loads };
+}
+
+/** A cache whose reads go through `loadMany`; each call's keys are recorded and held. */
+function batched(
+  opts: Partial<CacheSettings<string>> & { max?: number; refreshWindowMs?: number } = {},
+) {
+  const clock = new ManualClock();
+  const calls: Array<{ keys: string[]; answer: ReturnType<typeof deferred<string[]>> }> = [];
+  const cache = new LocalCache<string>({
+    ttlMs: 60_000,
+    jitterMs: 0,
+    maxEntries: 100,
+    clock,
+    ...opts,
+    batch: {
+      windowMs: 5,
+      refreshWindowMs: opts.refreshWindowMs,
+      max: opts.max ?? 100,
+      loadMany: (keys) => {
+        const answer = deferred<string[]>();
+        calls.push({ keys, answer });
+        return answer.promise;
+      },
+    },
+  });
+  const called = () => vi.waitFor(() => expect(calls.length).toBeGreaterThan(0));
+  return { clock, cache, calls, called };
 }
 
 describe('LocalCache', () => {
@@ -123,5 +154,114 @@ describe('LocalCache', () => {
     expect(cache.peek('b')).toBeUndefined();
     expect(cache.peek('a')).toBe('a@3');
     expect(cache.peek('c')).toBe('c@4');
+  });
+
+  it('reads the keys missed within the window in one call, each caller getting its own', async () => {
+    const { cache, calls, called } = batched();
+    const waiting = [cache.get('a'), cache.get('b'), cache.get('a'), cache.get('c')];
+    await called();
+    expect(calls.map((c) => c.keys)).toEqual([['a', 'b', 'c']]);
+    calls[0]!.answer.resolve(['A', 'B', 'C']);
+    expect(await Promise.all(waiting)).toEqual(['A', 'B', 'A', 'C']);
+    expect([cache.peek('a'), cache.peek('b'), cache.peek('c')]).toEqual(['A', 'B', 'C']);
+  });
+
+  it('sends a full batch at once, and fails every caller of a failed or short answer', async () => {
+    const { cache, calls } = batched({ max: 2 });
+    const first = [cache.get('a'), cache.get('b')];
+    expect(calls.map((c) => c.keys)).toEqual([['a', 'b']]); // no waiting for the window
+    calls[0]!.answer.reject(new Error('db down'));
+    for (const p of first) await expect(p).rejects.toThrow('db down');
+    const second = [cache.get('a'), cache.get('b')];
+    calls[1]!.answer.resolve(['A']);
+    expect(await second[0]).toBe('A');
+    await expect(second[1]).rejects.toThrow('answered 1 of 2 keys');
+    expect(cache.peek('b')).toBeUndefined();
+  });
+
+  it('does not keep a batched answer that an invalidation overtook', async () => {
+    const { cache, calls, called } = batched();
+    const before = cache.get('d');
+    await called();
+    cache.invalidate('d');
+    calls[0]!.answer.resolve(['old']);
+    expect(await before).toBe('old');
+    expect(cache.peek('d')).toBeUndefined();
+  });
+
+  it('refreshes an entry in steady use before it expires, answering the old value meanwhile', async () => {
+    const { clock, cache, calls, called } = batched({ refreshAfterMs: 30_000 });
+    const first = cache.get('d');
+    await called();
+    calls[0]!.answer.resolve(['v1']);
+    expect(await first).toBe('v1');
+    clock.advance(29_999);
+    expect(cache.peek('d')).toBe('v1');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toHaveLength(1); // not due yet
+    clock.advance(1);
+    expect(cache.peek('d')).toBe('v1'); // due: answered as is, refreshed behind
+    expect(await cache.get('d')).toBe('v1');
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.keys).toEqual(['d']);
+    calls[1]!.answer.resolve(['v2']);
+    await vi.waitFor(() => expect(cache.peek('d')).toBe('v2'));
+    clock.advance(59_999); // the refreshed entry lives a full TTL from its refresh
+    expect(cache.peek('d')).toBe('v2');
+  });
+
+  it('tries a background refresh once per fill; after a failure the entry serves out its TTL', async () => {
+    const { clock, cache, calls, called } = batched({ refreshAfterMs: 30_000 });
+    const first = cache.get('d');
+    await called();
+    calls[0]!.answer.resolve(['v1']);
+    await first;
+    clock.advance(30_000);
+    expect(cache.peek('d')).toBe('v1');
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    calls[1]!.answer.reject(new Error('db down'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cache.peek('d')).toBe('v1');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toHaveLength(2);
+    clock.advance(30_000);
+    expect(cache.peek('d')).toBeUndefined();
+  });
+
+  it('drops an entry whose refresh answers a value `keep` refuses', async () => {
+    const { clock, cache, calls, called } = batched({
+      refreshAfterMs: 30_000,
+      keep: (v) => v !== 'gone',
+    });
+    const first = cache.get('o');
+    await called();
+    calls[0]!.answer.resolve(['here']);
+    await first;
+    clock.advance(30_000);
+    expect(cache.peek('o')).toBe('here');
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    calls[1]!.answer.resolve(['gone']);
+    await vi.waitFor(() => expect(cache.peek('o')).toBeUndefined());
+  });
+
+  it('lets background refreshes wait longer for company, until a miss needs an answer', async () => {
+    const { clock, cache, calls, called } = batched({
+      refreshAfterMs: 30_000,
+      refreshWindowMs: 60_000,
+    });
+    const first = cache.get('d');
+    await called();
+    calls[0]!.answer.resolve(['D']);
+    await first;
+    clock.advance(30_000);
+    expect(cache.peek('d')).toBe('D');
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toHaveLength(1); // the refresh waits for others
+    const miss = cache.get('x');
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.keys).toEqual(['d', 'x']);
+    calls[1]!.answer.resolve(['D2', 'X']);
+    expect(await miss).toBe('X');
+    await vi.waitFor(() => expect(cache.peek('d')).toBe('D2'));
   });
 });
