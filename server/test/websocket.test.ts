@@ -688,6 +688,36 @@ describe('connection lifecycle', () => {
     }
   });
 
+  it('does not ping a socket that talks, and cuts it off once it falls silent', async () => {
+    const gw = await startGateway({ limits: { heartbeatMs: 300 } });
+    try {
+      const ws = await connectWs(gw.baseUrl, {
+        token: customer.token,
+        wsOptions: { autoPong: false },
+      });
+      let pings = 0;
+      ws.socket.on('ping', () => pings++);
+      let talking = true;
+      const closedWhileTalking = ws.closed.then(() => talking);
+      // Beats come every 300 ms; the socket speaks every ~50 ms, through at least two beats.
+      for (let i = 0; i < 16; i++) {
+        ws.send({ type: 'ping' });
+        expect(await ws.next((m) => m.type === 'pong')).toEqual({ type: 'pong' });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      talking = false;
+      expect(pings).toBe(0);
+      // Silent and not answering pings: pinged at the next beat, cut off at the one after.
+      const silentSince = Date.now();
+      expect((await ws.closed).code).toBe(1006);
+      expect(await closedWhileTalking).toBe(false);
+      expect(pings).toBe(1);
+      expect(Date.now() - silentSince).toBeLessThan(3 * 300 + 300);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('keeps a socket that answers heartbeat pings', async () => {
     const gw = await startGateway({ limits: { heartbeatMs: 100 } });
     try {

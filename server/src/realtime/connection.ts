@@ -66,8 +66,10 @@ function toBuffer(data: RawData): Buffer {
 export class Connection {
   /** Who the socket is signed in as; only the user and role are kept, not the whole session. */
   session: Principal | null = null;
-  /** Cleared by each heartbeat ping, set again by the pong. */
+  /** Cleared by each heartbeat ping, set again by the pong (or any message). */
   alive = true;
+  /** Set by any message, cleared by each heartbeat: a socket that talks needs no ping. */
+  heard = false;
   /** The gateway's heartbeat slice this socket belongs to. */
   slice = 0;
   private token: string | null = null;
@@ -116,6 +118,7 @@ export class Connection {
   receive(data: RawData, isBinary: boolean): void {
     websocketMessages.inc({ direction: 'in' });
     this.alive = true;
+    this.heard = true;
     if (this.closing) return;
     if (!this.bucket.take()) {
       this.dropped ??= new WindowCounter(10_000, this.ctx.clock);
@@ -131,7 +134,9 @@ export class Connection {
 
   /**
    * The heartbeat, once per interval per socket (the gateway spreads sockets over it): a socket
-   * that did not answer the previous ping is cut off, and the session is checked again.
+   * that did not answer the previous ping is cut off, and the session is checked again. A
+   * socket that sent a message since the last beat is plainly there and is not pinged: a
+   * reporting driver's socket would otherwise cost a ping and a pong every interval for nothing.
    */
   heartbeat(): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
@@ -139,8 +144,12 @@ export class Connection {
       this.socket.terminate();
       return;
     }
-    this.alive = false;
-    this.socket.ping();
+    if (this.heard) {
+      this.heard = false;
+    } else {
+      this.alive = false;
+      this.socket.ping();
+    }
     this.recheckSession();
   }
 
