@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { adapterContract } from './contract.suite.ts';
+import { RedisGeoIndex } from './redis/geo.ts';
 import { createRedisAdapters } from './redis/index.ts';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -74,6 +75,22 @@ if (process.env.REDIS_URL !== undefined || (await reachable())) {
       expect(await numsub(`${prefix}c`)).toBe(1);
       await offTwo();
       expect(await numsub(`${prefix}c`)).toBe(0);
+    });
+
+    it('sends the positions set within the batch window as one script call', async () => {
+      const geo = new RedisGeoIndex(admin, `${prefix}batch:`, 50);
+      const calls = vi.spyOn(admin, 'evalsha');
+      const turn = () => new Promise((r) => setImmediate(r));
+      const at = Date.now();
+      const stored = [geo.set('a', { lat: 49.4, lng: 8.69, at }, 60_000)];
+      await turn();
+      stored.push(geo.set('b', { lat: 49.41, lng: 8.69, at }, 60_000));
+      await turn();
+      stored.push(geo.set('c', { lat: 49.42, lng: 8.69, at }, 60_000));
+      expect(await Promise.all(stored)).toEqual([true, true, true]);
+      expect(calls).toHaveBeenCalledTimes(1);
+      expect(await geo.size()).toBe(3);
+      calls.mockRestore();
     });
 
     it('namespaces keys and bounds the per-user session set', async () => {
