@@ -29,6 +29,8 @@ export interface SocketOptions {
 }
 
 const OPEN = WebSocket.OPEN;
+/** How the server writes an ack (`{"type":"ack","seq":N}`, docs/websocket.md). */
+const ACK_PREFIX = '{"type":"ack","seq":';
 
 /** Compares `<ms>-<seq>` event ids. */
 function newerId(a: string, b: string | undefined): boolean {
@@ -112,6 +114,8 @@ export class SimSocket {
       localAddress: this.opts.localAddress,
       handshakeTimeout: 15_000,
       perMessageDeflate: false,
+      // Text that is not UTF-8 fails JSON.parse below and is counted as unexpected anyway.
+      skipUTF8Validation: true,
     });
     this.ws = ws;
     ws.on('open', () => {
@@ -151,6 +155,18 @@ export class SimSocket {
   }
 
   private onMessage(text: string): void {
+    // Acks are most of what a reporting driver hears (one per location): read without parsing.
+    if (text.startsWith(ACK_PREFIX) && text.endsWith('}')) {
+      const seq = Number(text.slice(ACK_PREFIX.length, -1));
+      if (Number.isSafeInteger(seq)) {
+        try {
+          this.handlers.onAck?.(seq, Date.now());
+        } catch {
+          this.counters.inc('ws.handler_error');
+        }
+        return;
+      }
+    }
     let msg: unknown;
     try {
       msg = JSON.parse(text);

@@ -1,0 +1,70 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SimSocket } from './socket.ts';
+import { Counters } from './stats.ts';
+
+/** A stand-in server on a real socket: answers `auth` with `ready`, then sends `frames`. */
+async function serverSending(frames: Array<string | Buffer>) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  wss.on('connection', (ws: WebSocket) => {
+    ws.once('message', () => {
+      ws.send(JSON.stringify({ type: 'ready', userId: 'u1', role: 'driver' }));
+      for (const frame of frames) ws.send(frame);
+    });
+  });
+  const { port } = wss.address() as AddressInfo;
+  return { url: `ws://127.0.0.1:${port}/ws`, close: () => new Promise((r) => wss.close(r)) };
+}
+
+let cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+describe('SimSocket', () => {
+  it('reads acks as the server writes them, and any other spelling the long way', async () => {
+    const server = await serverSending([
+      '{"type":"ack","seq":1}',
+      '{ "type": "ack", "seq": 2 }',
+      '{"seq":3,"type":"ack"}',
+      '{"type":"ack","seq":4.5}',
+      '{"type":"ack","seq":40}',
+    ]);
+    cleanup.push(server.close);
+    const counters = new Counters();
+    const acks: number[] = [];
+    const socket = new SimSocket(server.url, 'token', counters, {
+      onAck: (seq) => acks.push(seq),
+    });
+    socket.start();
+    cleanup.push(() => socket.stop());
+    await vi.waitFor(() => expect(acks).toEqual([1, 2, 3, 4.5, 40]));
+    expect(counters.get('ws.unexpected')).toBe(0);
+  });
+
+  it('counts what it does not understand and stays connected', async () => {
+    const server = await serverSending([
+      'not json',
+      '{"type":"ack","seq":"x"}',
+      Buffer.from([0xff, 0xfe]),
+      '[1,2]',
+      '{"type":"surprise"}',
+      '{"type":"ack","seq":7}',
+    ]);
+    cleanup.push(server.close);
+    const counters = new Counters();
+    const acks: number[] = [];
+    const socket = new SimSocket(server.url, 'token', counters, {
+      onAck: (seq) => acks.push(seq),
+    });
+    socket.start();
+    cleanup.push(() => socket.stop());
+    await vi.waitFor(() => expect(acks).toEqual([7]));
+    // Not JSON, a binary frame, an array, an unknown type (an ack without a number is dropped).
+    expect(counters.get('ws.unexpected')).toBe(4);
+    expect(socket.isReady).toBe(true);
+  });
+});
