@@ -50,6 +50,18 @@ export function answeredBefore(err: unknown, accept: boolean): boolean {
   );
 }
 
+export interface DriverOptions {
+  /** Goes online over HTTP before opening its socket (false: a reporter that only reports). */
+  goOnline: boolean;
+  moves: boolean;
+  /**
+   * Moves only when it reports, not on its own one-second timer: for the benchmark's
+   * thousands of reporters, where the timers would cost the load generator three times the
+   * callbacks for positions nobody sees in between.
+   */
+  tickOnReport?: boolean;
+}
+
 /**
  * A driver with a phone: goes online, reports its position over the socket every few seconds
  * (with `seq`, counting acks), answers offers after a hesitation with the configured
@@ -81,7 +93,7 @@ export class VirtualDriver {
     private readonly rng: Rng,
     private readonly ctx: SimContext,
     private readonly index: number,
-    private readonly opts: { goOnline: boolean; moves: boolean } = { goOnline: true, moves: true },
+    private readonly opts: DriverOptions = { goOnline: true, moves: true },
   ) {
     this.mover = new Mover(account.vehicleType, start, rng.fork('move'));
   }
@@ -132,7 +144,7 @@ export class VirtualDriver {
     this.socket.start();
     this.lastTick = Date.now();
     this.waitUntil = this.lastTick + this.rng.float(0, 20_000) / this.ctx.timeScale;
-    this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    if (!this.opts.tickOnReport) this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     // Spread the fleet's reports evenly over the interval instead of in one burst.
     const every = this.ctx.locationEveryMs;
     this.locationTimer = setTimeout(
@@ -172,6 +184,7 @@ export class VirtualDriver {
 
   sendLocation(): void {
     if (!this.socket) return;
+    if (this.opts.tickOnReport) this.tick();
     if (!this.socket.isReady) {
       // Not signed in (yet or any more): a phone would buffer; the benchmark counts it.
       this.ctx.counters.inc('location.not_connected');

@@ -81,6 +81,7 @@ const real = values.real;
 const external = values.target;
 const area = { lat: 49.4075, lng: 8.6925, radiusKm: 4 };
 const runId = randomBytes(4).toString('hex');
+const PROFILE_DIR = join(ROOT, 'bench', 'results', 'profiles');
 const ordersRate = scenario === 'orders' ? num(values.rate, 35) : 0;
 const tracked = scenario === 'fanout' ? num(values.orders, 300) : 0;
 const customers = num(values.customers, scenario === 'orders' ? 3_000 : tracked);
@@ -274,14 +275,13 @@ async function setup(): Promise<Setup> {
   const fleet = JSON.parse(await readFile(tokensFile, 'utf8')) as FleetFile;
 
   const targets: string[] = [];
-  const profDir = join(ROOT, 'bench', 'results', 'profiles');
-  if (values.profile) await mkdir(profDir, { recursive: true });
+  if (values.profile) await mkdir(PROFILE_DIR, { recursive: true });
   for (let i = 0; i < processes; i++) {
     const port = 3900 + Math.floor(Math.random() * 50) * 2 + i;
     const args = [
       // Default names (CPU.<date>.<pid>.<thread>...): tsx's loader thread writes one too.
       ...(values.profile
-        ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `${scenario}-${runId}-p${i}`)}`]
+        ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, `${scenario}-${runId}-p${i}`)}`]
         : []),
       '--import',
       'tsx',
@@ -334,7 +334,15 @@ function startWorker(
   init: Omit<InitMessage, 'type' | 'worker' | 'localAddress'>,
 ): Worker {
   const child = fork(join(ROOT, 'sim/src/bench/worker.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      // The load generators share the machine with the servers: their cost is part of the
+      // measurement, so `--profile` shows it too.
+      ...(values.profile
+        ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, `${scenario}-${runId}-w${index}`)}`]
+        : []),
+      '--import',
+      'tsx',
+    ],
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

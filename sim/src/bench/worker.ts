@@ -14,6 +14,10 @@ import type { FromWorker, GoMessage, InitMessage, ToWorker, WorkerResult } from 
 
 const send = (msg: FromWorker) => process.send?.(msg);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Sockets of one load generator that may be connecting (not yet signed in) at once. */
+const MAX_CONNECTING = 50;
+/** Connecting stops waiting when no socket signed in for this long. */
+const CONNECT_STALL_MS = 30_000;
 
 let init: InitMessage;
 let reporters: Array<{ driver: VirtualDriver; target: string }> = [];
@@ -68,21 +72,31 @@ async function startReporters(msg: InitMessage): Promise<void> {
     const driver = new VirtualDriver(a, start, rng, contexts.get(target)!, i, {
       goOnline: false,
       moves: true,
+      tickOnReport: true,
     });
     return { driver, target };
   });
-  // Connect at most ~500 sockets a second per worker: a thundering herd of handshakes
-  // measures the accept queue, not the platform.
+  // Connect at most ~500 sockets a second per worker, and with at most MAX_CONNECTING of them
+  // not yet signed in: a thundering herd of handshakes measures the accept queue and the
+  // reconnect storm that follows time-outs, not the platform. A slower server is simply
+  // connected to more slowly.
+  const connected = () => reporters.filter((r) => r.driver.connected).length;
+  let stalledSince = Date.now();
+  let best = 0;
+  /** Waits for sign-ins; false when none came for CONNECT_STALL_MS (the server is stuck). */
+  const progressing = async () => {
+    await sleep(50);
+    const now = connected();
+    if (now > best) [best, stalledSince] = [now, Date.now()];
+    return Date.now() - stalledSince < CONNECT_STALL_MS;
+  };
   for (let i = 0; i < reporters.length; i++) {
     void reporters[i]!.driver.start();
-    if (i % 25 === 24) await sleep(50);
+    if (i % 25 !== 24) continue;
+    await sleep(50);
+    while (i + 1 - connected() >= MAX_CONNECTING && (await progressing()));
   }
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    const connected = reporters.filter((r) => r.driver.connected).length;
-    if (connected >= reporters.length) break;
-    await sleep(500);
-  }
+  while (connected() < reporters.length && (await progressing()));
 }
 
 function histogramsOf(): Record<string, Histogram> {
