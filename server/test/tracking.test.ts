@@ -85,6 +85,44 @@ describe('live tracking over the WebSocket', () => {
     }
   }, 15_000);
 
+  it('sends a fleet batch built over several event-loop turns whole, each driver once', async () => {
+    const admin = await createAdmin(tp, api);
+    const watcher = await connectWs(tp.baseUrl, { token: admin.token });
+    try {
+      watcher.send({ type: 'subscribe', channel: 'fleet' });
+      await watcher.next((m) => m.type === 'subscribed');
+      // More than two slices of the batch; all in one turn, so all in one batch.
+      const drivers = Array.from({ length: 2_500 }, (_, i) => ({
+        driverId: randomUUID(),
+        lat: HEIDELBERG.lat + i * 1e-6,
+        lng: HEIDELBERG.lng,
+        heading: i % 360,
+        recordedAt: Date.UTC(2026, 0, 1, 12, 0, 0, i),
+      }));
+      for (const d of drivers) tp.services.tracking.onLocation(d);
+      const batch = await watcher.next(
+        (m) =>
+          isEvent('fleet', 'fleet.positions')(m) &&
+          m.data.drivers.some((d: any) => d.driverId === drivers[0]!.driverId),
+        5_000,
+      );
+      const sent = new Map(drivers.map((d) => [d.driverId, d]));
+      const ours = (batch.data.drivers as any[]).filter((d) => sent.has(d.driverId));
+      expect(ours).toHaveLength(drivers.length);
+      expect(new Set(ours.map((d) => d.driverId)).size).toBe(drivers.length);
+      const last = drivers[drivers.length - 1]!;
+      expect(ours.find((d) => d.driverId === last.driverId)).toEqual({
+        driverId: last.driverId,
+        lat: last.lat,
+        lng: last.lng,
+        heading: last.heading,
+        recordedAt: new Date(last.recordedAt).toISOString(),
+      });
+    } finally {
+      await watcher.close();
+    }
+  }, 15_000);
+
   it("acks a driver's location by seq and streams it with an ETA to the customer's order channel", async () => {
     const { orderId, driver } = await assignedOrder();
     const watcher = await connectWs(tp.baseUrl, { token: customer.token });

@@ -33,28 +33,40 @@ export function createChannelPublisher({
   events: EventLog;
   clock: Clock;
 }) {
+  /**
+   * `replaces` names this publisher's previous event that the new one makes worthless (a
+   * snapshot such as `fleet.positions`): the log keeps only the newest, so a resubscriber
+   * still gets the current snapshot in its replay without an hour of old ones.
+   */
+  async function publishJson(
+    channel: string,
+    type: string,
+    dataJson: string,
+    options: { replaces?: string } = {},
+  ): Promise<{ id: string; at: string }> {
+    const at = new Date(clock.now()).toISOString();
+    const body = `{"type":${JSON.stringify(type)},"at":"${at}","data":${dataJson}}`;
+    const id = await events.append(channel, body, EVENT_RETENTION_MS, options);
+    // The bus message is the logged body with the id and channel in front: `data` is
+    // serialised once.
+    await bus.publish(
+      channel,
+      `{"id":${JSON.stringify(id)},"channel":${JSON.stringify(channel)},${body.slice(1)}`,
+    );
+    return { id, at };
+  }
+
   return {
-    /**
-     * `replaces` names this publisher's previous event that the new one makes worthless (a
-     * snapshot such as `fleet.positions`): the log keeps only the newest, so a resubscriber
-     * still gets the current snapshot in its replay without an hour of old ones.
-     */
     async publish<T>(
       channel: string,
       type: string,
       data: T,
       options: { replaces?: string } = {},
     ): Promise<ChannelEvent<T>> {
-      const at = new Date(clock.now()).toISOString();
-      const body = JSON.stringify({ type, at, data });
-      const id = await events.append(channel, body, EVENT_RETENTION_MS, options);
-      // The bus message is the logged body with the id and channel in front: `data` is
-      // serialised once.
-      await bus.publish(
-        channel,
-        `{"id":${JSON.stringify(id)},"channel":${JSON.stringify(channel)},${body.slice(1)}`,
-      );
+      const { id, at } = await publishJson(channel, type, JSON.stringify(data), options);
       return { id, type, channel, at, data };
     },
+    /** `publish` for data already serialised (a large batch built a piece at a time). */
+    publishJson,
   };
 }

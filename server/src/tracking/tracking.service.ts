@@ -33,6 +33,8 @@ const RESUBSCRIBE_MS = 5_000;
 /** At most one location event per order per second (the customer's map needs no more). */
 const ORDER_PUSH_EVERY_MS = 1_000;
 const FLEET_PUSH_EVERY_MS = 2_000;
+/** Drivers serialised per event-loop turn when a fleet batch is built (~1 ms of work). */
+const FLEET_SLICE = 1_000;
 
 export interface Eta {
   minutes: number;
@@ -265,23 +267,32 @@ export class TrackingService {
     return this.trackInfoOf.get(orderId);
   }
 
+  /**
+   * Publishes the positions received since the last push. At 15,000 drivers on an instance the
+   * batch is ~1.5 MB of JSON, ~12 ms of serialising on an idle machine: done in slices of
+   * FLEET_SLICE drivers, one event-loop turn each, so location acks are not held up behind it.
+   */
   private async pushFleet(): Promise<void> {
     if (this.fleetBatch.size === 0) return;
     const batch = [...this.fleetBatch.values()];
     this.fleetBatch = new Map();
+    const slices: string[] = [];
+    for (let i = 0; i < batch.length; i += FLEET_SLICE) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const drivers = batch.slice(i, i + FLEET_SLICE).map((p) => ({
+        driverId: p.driverId,
+        lat: p.lat,
+        lng: p.lng,
+        heading: p.heading,
+        recordedAt: new Date(p.recordedAt).toISOString(),
+      }));
+      slices.push(JSON.stringify(drivers).slice(1, -1));
+    }
     await this.publisher
-      .publish(
+      .publishJson(
         'fleet',
         'fleet.positions',
-        {
-          drivers: batch.map((p) => ({
-            driverId: p.driverId,
-            lat: p.lat,
-            lng: p.lng,
-            heading: p.heading,
-            recordedAt: new Date(p.recordedAt).toISOString(),
-          })),
-        },
+        `{"drivers":[${slices.join(',')}]}`,
         // At 30,000 drivers a batch is 1-2 MB every 2 s: an hour of them would be gigabytes.
         { replaces: this.lastFleetEventId },
       )
