@@ -65,6 +65,14 @@ export interface WorkerResult {
   cpuUserMs: number;
   cpuSystemMs: number;
   maxRssBytes: number;
+  /** How late this generator's own event loop ran in the measured window (ms). */
+  loopDelayMs: LoopDelay;
+}
+
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 export type FromWorker =

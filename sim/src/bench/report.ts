@@ -49,6 +49,23 @@ export function renderMarkdown(r: BenchReport): string {
       ),
     '',
   ];
+  const loops = r.loopDelayMs;
+  if (loops) {
+    const show = (d: { p50: number; p99: number; max: number } | null) =>
+      d ? `${d.p50} / ${d.p99} / ${d.max}` : 'not read';
+    const worst = loops.loadGenerators.reduce(
+      (w, d) => ({
+        p50: Math.max(w.p50, d.p50),
+        p99: Math.max(w.p99, d.p99),
+        max: Math.max(w.max, d.max),
+      }),
+      { p50: 0, p99: 0, max: 0 },
+    );
+    lines.push(
+      `Event-loop delay in the window (ms, p50 / p99 / max): server${loops.servers.length > 1 ? 's' : ''} ${loops.servers.map(show).join(', ')}; load generators, worst of ${loops.loadGenerators.length}: ${show(worst)}.`,
+      '',
+    );
+  }
   const results = { ...r.results };
   delete results.counters;
   lines.push('```json', JSON.stringify(results, null, 1), '```', '');

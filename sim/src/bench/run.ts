@@ -24,8 +24,8 @@ import {
   type Histogram,
   type LatencySummary,
 } from '../stats.ts';
-import { describeMachine, type Machine } from './machine.ts';
-import type { FromWorker, InitMessage, WorkerResult, WorkerRole } from './protocol.ts';
+import { describeMachine, SERVER_NODE_FLAGS, type Machine } from './machine.ts';
+import type { FromWorker, InitMessage, LoopDelay, WorkerResult, WorkerRole } from './protocol.ts';
 import { pidsByName, ResourceSampler, type GroupUsage } from './sampler.ts';
 import { renderMarkdown, updateDocs, writeFormatted } from './report.ts';
 
@@ -55,6 +55,7 @@ const { values } = parseArgs({
     drain: { type: 'string' },
     warmup: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'server-flags': { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
     tokens: { type: 'string' },
     label: { type: 'string' },
@@ -283,6 +284,9 @@ async function setup(): Promise<Setup> {
       ...(values.profile
         ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, `${scenario}-${runId}-p${i}`)}`]
         : []),
+      ...SERVER_NODE_FLAGS,
+      // V8 flags to try on the servers (e.g. GC settings) that NODE_OPTIONS does not accept.
+      ...(values['server-flags']?.split(/\s+/).filter(Boolean) ?? []),
       '--import',
       'tsx',
       'server/src/main.ts',
@@ -481,6 +485,7 @@ export interface BenchReport {
   results: Record<string, unknown>;
   latencyMs: Record<string, LatencySummary>;
   resources: Record<string, GroupUsage>;
+  loopDelayMs: { servers: Array<LoopDelay | null>; loadGenerators: LoopDelay[] };
   targets: Array<{ name: string; target: string; measured: string; met: boolean | null }>;
 }
 
@@ -583,20 +588,52 @@ async function main(): Promise<void> {
     redis: () => redisPids,
     loadgen: () => workers.map((w) => w.child.pid!).filter(Boolean),
   });
+  await serverLoopDelays(s.targets); // starts the servers' event-loop histograms afresh
   const windowStart = new Date();
   sampler.start();
   const drainMs = num(values.drain, 180) * 1000;
   for (const w of workers) w.child.send({ type: 'go', durationMs: durationS * 1000, drainMs });
   log(`measuring for ${durationS} s`);
   // Resource figures cover the measured window only (not the drain).
-  const resourcesP = sleep(durationS * 1000).then(() => sampler.stop());
+  const resourcesP = sleep(durationS * 1000).then(
+    async () => [sampler.stop(), await serverLoopDelays(s.targets)] as const,
+  );
   const results = await Promise.all(workers.map((w) => w.done));
-  const resources = await resourcesP;
+  const [resources, serverLoops] = await resourcesP;
   clearInterval(progress);
   // Peak RSS is the kernel's high-water mark of each server process (whole run).
-  const report = await buildReport(s, results, resources, machine, startedAt, windowStart);
+  const report = await buildReport(s, results, resources, machine, startedAt, windowStart, {
+    servers: serverLoops,
+    loadGenerators: results.map((r) => r.loopDelayMs),
+  });
   await cleanupAll();
   await writeReport(report);
+}
+
+/**
+ * Each server's event-loop delay since the previous scrape, from its `/metrics` (prom-client
+ * resets the histogram on every scrape): null for a server that did not answer.
+ */
+async function serverLoopDelays(targets: string[]): Promise<Array<LoopDelay | null>> {
+  return Promise.all(
+    targets.map(async (t) => {
+      try {
+        const text = await (
+          await fetch(`${t}/metrics`, { signal: AbortSignal.timeout(10_000) })
+        ).text();
+        const read = (name: string) => {
+          const m = new RegExp(`^delivery_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(
+            text,
+          );
+          return m ? Math.round(Number(m[1]) * 10_000) / 10 : NaN;
+        };
+        const d = { p50: read('p50'), p99: read('p99'), max: read('max') };
+        return Object.values(d).every(Number.isFinite) ? d : null;
+      } catch {
+        return null;
+      }
+    }),
+  );
 }
 
 async function buildReport(
@@ -606,6 +643,7 @@ async function buildReport(
   machine: Machine,
   startedAt: Date,
   windowStart: Date,
+  loopDelayMs: { servers: Array<LoopDelay | null>; loadGenerators: LoopDelay[] },
 ): Promise<BenchReport> {
   const counters: Record<string, number> = {};
   for (const r of results)
@@ -625,6 +663,9 @@ async function buildReport(
     loadGenerators: results.length,
     openFileLimit: fdLimit,
     resources,
+    // How late each process's event loop ran in the window: a late loop reads (and answers)
+    // late, so this is the share of latency that is waiting for a CPU, not doing the work.
+    loopDelayMs,
   };
   const serverRss = resources.server?.peakProcessHwmMiB ?? 0;
   if (scenario === 'ingest' || scenario === 'fanout') {

@@ -3,6 +3,7 @@
  * `sim` role, customers and merchants) and reports counts, histograms and last positions to
  * the bench over IPC.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { OrderBook, type SimContext } from '../context.ts';
 import { VirtualDriver } from '../driver.ts';
 import { randomPointInDisc } from '../geo.ts';
@@ -25,6 +26,13 @@ let sim: Simulation | null = null;
 const counters = new Counters();
 let stopped = false;
 let reporterHistograms: Record<string, Histogram> = {};
+/**
+ * The generator's own lateness: an ack read late because this process was busy (or not
+ * scheduled) counts in the measured latency, so the report shows how much that was.
+ */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const ms = (ns: number) => Math.round(ns / 1e5) / 10;
 
 function reporterContexts(msg: InitMessage): Map<string, SimContext> {
   const area = {
@@ -123,9 +131,15 @@ function tick(): void {
 async function go(msg: GoMessage): Promise<void> {
   // The measured window starts now: forget warm-up latencies and counts.
   for (const h of Object.values(histogramsOf())) h.reset();
+  loopDelay.reset();
   const before = { ...counters.toJSON(), ...(sim ? sim.counters.toJSON() : {}) };
   const ticker = setInterval(tick, 1_000);
   await sleep(msg.durationMs);
+  const loopDelayMs = {
+    p50: ms(loopDelay.percentile(50)),
+    p99: ms(loopDelay.percentile(99)),
+    max: ms(loopDelay.max),
+  };
   let summary;
   if (sim) {
     sim.stopOrdering();
@@ -175,6 +189,7 @@ async function go(msg: GoMessage): Promise<void> {
     cpuUserMs: usage.userCPUTime / 1000,
     cpuSystemMs: usage.systemCPUTime / 1000,
     maxRssBytes: usage.maxRSS * 1024,
+    loopDelayMs,
   };
   send({ type: 'done', result });
 }
