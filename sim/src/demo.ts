@@ -4,6 +4,7 @@
  * Open the printed URL and sign in as admin@demo.local / demo1234 to watch the fleet. Ctrl-C
  * stops both. Options after `--` go to the simulator (e.g. `npm run demo -- --drivers 20`).
  */
+import { SERVER_NODE_FLAGS } from './bench/machine.ts';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,7 @@ const { opts } = parseSimArgs(process.argv.slice(2));
 console.log(
   `Starting the platform (${process.env.DATABASE_URL ? 'PostgreSQL' : `embedded database in ${process.env.DATA_DIR ?? './data'}`}) …`,
 );
-const server = spawn('node', ['--import', 'tsx', 'server/src/main.ts'], {
+const server = spawn('node', [...SERVER_NODE_FLAGS, '--import', 'tsx', 'server/src/main.ts'], {
   cwd: ROOT,
   env: {
     ...process.env,

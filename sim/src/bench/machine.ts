@@ -33,3 +33,11 @@ export function describeMachine(): Machine {
     node: process.version,
   };
 }
+
+/**
+ * The Node flags the server runs with in production (`npm start`, the Dockerfile), so the
+ * benchmark measures what is shipped. A young generation of 64 MB instead of 16: at 5,000
+ * updates/s a process scavenged 5 times a second for ~18 ms each; with 64 MB 1.3 times a
+ * second, and the servers' event-loop delay max fell from 300-600 ms to 27-57 ms.
+ */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64'];
