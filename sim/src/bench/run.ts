@@ -24,6 +24,8 @@ import {
   type Histogram,
   type LatencySummary,
 } from '../stats.ts';
+// The server's own reading of its settings, so the pool sizing follows its defaults.
+import { loadConfig } from '../../../server/src/config.ts';
 import { describeMachine, SERVER_NODE_FLAGS, type Machine } from './machine.ts';
 import type { FromWorker, InitMessage, LoopDelay, WorkerResult, WorkerRole } from './protocol.ts';
 import { pidsByName, ResourceSampler, type GroupUsage } from './sampler.ts';
@@ -184,7 +186,7 @@ async function setup(): Promise<Setup> {
     // the benchmark's own. The caller's environment wins.
     DATABASE_POOL_SIZE:
       process.env.DATABASE_POOL_SIZE ??
-      String(Math.floor(90 / processes) - (Number(process.env.DISPATCH_CONCURRENCY ?? 16) + 1)),
+      String(Math.floor(90 / processes) - (loadConfig(process.env).dispatch.concurrency + 1)),
   };
   let databaseUrl: string | null = null;
   let redisPrefix: string | null = null;
