@@ -19,6 +19,18 @@ async function serverSending(frames: Array<string | Buffer>) {
 }
 
 let cleanup: Array<() => unknown> = [];
+
+/** A SimSocket signed in to a server that sends `frames`; the acks it reads, in order. */
+async function socketHearing(frames: Array<string | Buffer>) {
+  const server = await serverSending(frames);
+  cleanup.push(server.close);
+  const counters = new Counters();
+  const acks: number[] = [];
+  const socket = new SimSocket(server.url, 'token', counters, { onAck: (seq) => acks.push(seq) });
+  socket.start();
+  cleanup.push(() => socket.stop());
+  return { socket, counters, acks };
+}
 afterEach(async () => {
   for (const c of cleanup.reverse()) await c();
   cleanup = [];
@@ -26,27 +38,19 @@ afterEach(async () => {
 
 describe('SimSocket', () => {
   it('reads acks as the server writes them, and any other spelling the long way', async () => {
-    const server = await serverSending([
+    const { counters, acks } = await socketHearing([
       '{"type":"ack","seq":1}',
       '{ "type": "ack", "seq": 2 }',
       '{"seq":3,"type":"ack"}',
       '{"type":"ack","seq":4.5}',
       '{"type":"ack","seq":40}',
     ]);
-    cleanup.push(server.close);
-    const counters = new Counters();
-    const acks: number[] = [];
-    const socket = new SimSocket(server.url, 'token', counters, {
-      onAck: (seq) => acks.push(seq),
-    });
-    socket.start();
-    cleanup.push(() => socket.stop());
     await vi.waitFor(() => expect(acks).toEqual([1, 2, 3, 4.5, 40]));
     expect(counters.get('ws.unexpected')).toBe(0);
   });
 
   it('counts what it does not understand and stays connected', async () => {
-    const server = await serverSending([
+    const { socket, counters, acks } = await socketHearing([
       'not json',
       '{"type":"ack","seq":"x"}',
       Buffer.from([0xff, 0xfe]),
@@ -54,14 +58,6 @@ describe('SimSocket', () => {
       '{"type":"surprise"}',
       '{"type":"ack","seq":7}',
     ]);
-    cleanup.push(server.close);
-    const counters = new Counters();
-    const acks: number[] = [];
-    const socket = new SimSocket(server.url, 'token', counters, {
-      onAck: (seq) => acks.push(seq),
-    });
-    socket.start();
-    cleanup.push(() => socket.stop());
     await vi.waitFor(() => expect(acks).toEqual([7]));
     // Not JSON, a binary frame, an array, an unknown type (an ack without a number is dropped).
     expect(counters.get('ws.unexpected')).toBe(4);

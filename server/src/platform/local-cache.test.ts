@@ -12,6 +12,9 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
+/** A minute's TTL, no jitter: expiries fall exactly where the tests advance the clock. */
+const SETTINGS = { ttlMs: 60_000, jitterMs: 0, maxEntries: 100 };
+
 function setup(
   opts: Partial<CacheSettings<string>> & { load?: (key: string) => Promise<string> } = {},
 ) {
@@ -19,9 +22,7 @@ function setup(
   const loads: string[] = [];
   let version = 0;
   const cache = new LocalCache<string>({
-    ttlMs: 60_000,
-    jitterMs: 0,
-    maxEntries: 100,
+    ...SETTINGS,
     clock,
     ...opts,
     load:
@@ -41,9 +42,7 @@ function batched(
   const clock = new ManualClock();
   const calls: Array<{ keys: string[]; answer: ReturnType<typeof deferred<string[]>> }> = [];
   const cache = new LocalCache<string>({
-    ttlMs: 60_000,
-    jitterMs: 0,
-    maxEntries: 100,
+    ...SETTINGS,
     clock,
     ...opts,
     batch: {
@@ -58,7 +57,15 @@ function batched(
     },
   });
   const called = () => vi.waitFor(() => expect(calls.length).toBeGreaterThan(0));
-  return { clock, cache, calls, called };
+  /** Loads `key` through its own batch, answered with `value`. */
+  const fill = async (key: string, value: string) => {
+    const before = calls.length;
+    const got = cache.get(key);
+    await vi.waitFor(() => expect(calls).toHaveLength(before + 1));
+    calls[before]!.answer.resolve([value]);
+    expect(await got).toBe(value);
+  };
+  return { clock, cache, calls, called, fill };
 }
 
 describe('LocalCache', () => {
@@ -190,11 +197,8 @@ describe('LocalCache', () => {
   });
 
   it('refreshes an entry in steady use before it expires, answering the old value meanwhile', async () => {
-    const { clock, cache, calls, called } = batched({ refreshAfterMs: 30_000 });
-    const first = cache.get('d');
-    await called();
-    calls[0]!.answer.resolve(['v1']);
-    expect(await first).toBe('v1');
+    const { clock, cache, calls, fill } = batched({ refreshAfterMs: 30_000 });
+    await fill('d', 'v1');
     clock.advance(29_999);
     expect(cache.peek('d')).toBe('v1');
     await new Promise((r) => setTimeout(r, 20));
@@ -211,11 +215,8 @@ describe('LocalCache', () => {
   });
 
   it('tries a background refresh once per fill; after a failure the entry serves out its TTL', async () => {
-    const { clock, cache, calls, called } = batched({ refreshAfterMs: 30_000 });
-    const first = cache.get('d');
-    await called();
-    calls[0]!.answer.resolve(['v1']);
-    await first;
+    const { clock, cache, calls, fill } = batched({ refreshAfterMs: 30_000 });
+    await fill('d', 'v1');
     clock.advance(30_000);
     expect(cache.peek('d')).toBe('v1');
     await vi.waitFor(() => expect(calls).toHaveLength(2));
@@ -229,14 +230,11 @@ describe('LocalCache', () => {
   });
 
   it('drops an entry whose refresh answers a value `keep` refuses', async () => {
-    const { clock, cache, calls, called } = batched({
+    const { clock, cache, calls, fill } = batched({
       refreshAfterMs: 30_000,
       keep: (v) => v !== 'gone',
     });
-    const first = cache.get('o');
-    await called();
-    calls[0]!.answer.resolve(['here']);
-    await first;
+    await fill('o', 'here');
     clock.advance(30_000);
     expect(cache.peek('o')).toBe('here');
     await vi.waitFor(() => expect(calls).toHaveLength(2));
@@ -245,14 +243,11 @@ describe('LocalCache', () => {
   });
 
   it('lets background refreshes wait longer for company, until a miss needs an answer', async () => {
-    const { clock, cache, calls, called } = batched({
+    const { clock, cache, calls, fill } = batched({
       refreshAfterMs: 30_000,
       refreshWindowMs: 60_000,
     });
-    const first = cache.get('d');
-    await called();
-    calls[0]!.answer.resolve(['D']);
-    await first;
+    await fill('d', 'D');
     clock.advance(30_000);
     expect(cache.peek('d')).toBe('D');
     await new Promise((r) => setTimeout(r, 30));
