@@ -155,15 +155,20 @@ export class SimSocket {
   }
 
   private onMessage(text: string): void {
+    try {
+      this.handle(text);
+    } catch {
+      // A handler's bug must not take the socket (or the process) down.
+      this.counters.inc('ws.handler_error');
+    }
+  }
+
+  private handle(text: string): void {
     // Acks are most of what a reporting driver hears (one per location): read without parsing.
     if (text.startsWith(ACK_PREFIX) && text.endsWith('}')) {
       const seq = Number(text.slice(ACK_PREFIX.length, -1));
       if (Number.isSafeInteger(seq)) {
-        try {
-          this.handlers.onAck?.(seq, Date.now());
-        } catch {
-          this.counters.inc('ws.handler_error');
-        }
+        this.handlers.onAck?.(seq, Date.now());
         return;
       }
     }
@@ -179,31 +184,26 @@ export class SimSocket {
       return;
     }
     const m = msg as Record<string, unknown>;
-    try {
-      if (typeof m.id === 'string' && typeof m.channel === 'string' && typeof m.type === 'string') {
-        this.onEvent(m as unknown as ChannelEventMsg);
+    if (typeof m.id === 'string' && typeof m.channel === 'string' && typeof m.type === 'string') {
+      this.onEvent(m as unknown as ChannelEventMsg);
+      return;
+    }
+    switch (m.type) {
+      case 'ack':
+        if (typeof m.seq === 'number') this.handlers.onAck?.(m.seq, Date.now());
         return;
-      }
-      switch (m.type) {
-        case 'ack':
-          if (typeof m.seq === 'number') this.handlers.onAck?.(m.seq, Date.now());
-          return;
-        case 'ready':
-          this.onReady();
-          return;
-        case 'error':
-          this.onError(m);
-          return;
-        case 'subscribed':
-        case 'unsubscribed':
-        case 'pong':
-          return;
-        default:
-          this.counters.inc('ws.unexpected');
-      }
-    } catch {
-      // A handler's bug must not take the socket (or the process) down.
-      this.counters.inc('ws.handler_error');
+      case 'ready':
+        this.onReady();
+        return;
+      case 'error':
+        this.onError(m);
+        return;
+      case 'subscribed':
+      case 'unsubscribed':
+      case 'pong':
+        return;
+      default:
+        this.counters.inc('ws.unexpected');
     }
   }
 

@@ -37,10 +37,9 @@ export async function setDriverStatus(
   );
 }
 
-/** Orders a driver is carrying right now (assigned and not finished). */
 /**
- * The ids of the active orders each driver carries, in the order of `driverIds` (an empty list
- * for most): one query for a batch of drivers.
+ * The ids of the orders each driver is carrying right now (assigned and not finished), in the
+ * order of `driverIds` (an empty list for most): one query for a batch of drivers.
  */
 export async function activeOrderIdsOf(db: Queryable, driverIds: string[]): Promise<string[][]> {
   const { rows } = await db.query<{ id: string; driver_id: string }>(

@@ -34,6 +34,7 @@ export function createChannelPublisher({
   clock: Clock;
 }) {
   /**
+   * Publishes an event whose data is already serialised (`publish` serialises it first).
    * `replaces` names this publisher's previous event that the new one makes worthless (a
    * snapshot such as `fleet.positions`): the log keeps only the newest, so a resubscriber
    * still gets the current snapshot in its replay without an hour of old ones.
@@ -57,13 +58,8 @@ export function createChannelPublisher({
   }
 
   return {
-    async publish<T>(
-      channel: string,
-      type: string,
-      data: T,
-      options: { replaces?: string } = {},
-    ): Promise<ChannelEvent<T>> {
-      const { id, at } = await publishJson(channel, type, JSON.stringify(data), options);
+    async publish<T>(channel: string, type: string, data: T): Promise<ChannelEvent<T>> {
+      const { id, at } = await publishJson(channel, type, JSON.stringify(data));
       return { id, type, channel, at, data };
     },
     /** `publish` for data already serialised (a large batch built a piece at a time). */

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import * as prettier from 'prettier';
 import type { LatencySummary } from '../stats.ts';
+import type { LoopDelay } from './protocol.ts';
 import type { BenchReport } from './run.ts';
 
 const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : String(v));
@@ -51,8 +52,7 @@ export function renderMarkdown(r: BenchReport): string {
   ];
   const loops = r.loopDelayMs;
   if (loops) {
-    const show = (d: { p50: number; p99: number; max: number } | null) =>
-      d ? `${d.p50} / ${d.p99} / ${d.max}` : 'not read';
+    const show = (d: LoopDelay | null) => (d ? `${d.p50} / ${d.p99} / ${d.max}` : 'not read');
     const worst = loops.loadGenerators.reduce(
       (w, d) => ({
         p50: Math.max(w.p50, d.p50),
