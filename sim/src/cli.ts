@@ -4,10 +4,17 @@
  */
 import { parseArgs } from 'node:util';
 import { readFleetFile } from './accounts.ts';
-import { DEFAULT_SIM_OPTIONS, Simulation, type SimOptions, type SimSummary } from './simulation.ts';
+import {
+  DEFAULT_SIM_OPTIONS,
+  Simulation,
+  targetsOf,
+  type SimOptions,
+  type SimSummary,
+} from './simulation.ts';
 
 const HELP = `npm run sim -- [options]
-  --target URL            platform base URL (default ${DEFAULT_SIM_OPTIONS.target})
+  --target URL[,URL...]   platform base URL, or several instances' (actors take them in turn;
+                          default ${DEFAULT_SIM_OPTIONS.target})
   --drivers N             virtual drivers (default ${DEFAULT_SIM_OPTIONS.drivers})
   --customers N           virtual customers (default ${DEFAULT_SIM_OPTIONS.customers})
   --orders-per-minute R   order rate, Poisson arrivals (default ${DEFAULT_SIM_OPTIONS.ordersPerMinute})
@@ -147,7 +154,7 @@ async function main() {
       const { Counters } = await import('./stats.ts');
       const { Rng } = await import('./rng.ts');
       const more = await accountsOverHttp(
-        new Api((opts.target ?? DEFAULT_SIM_OPTIONS.target).replace(/\/$/, ''), new Counters()),
+        new Api(targetsOf(opts.target ?? DEFAULT_SIM_OPTIONS.target)[0]!, new Counters()),
         {
           drivers: 0,
           customers: 0,

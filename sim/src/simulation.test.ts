@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../server/test/platform.ts';
-import { Simulation } from './simulation.ts';
+import { Simulation, targetsOf, type SimOptions } from './simulation.ts';
 
 /**
  * The simulator against a real server (embedded, or PostgreSQL + Redis when the environment
@@ -18,29 +18,76 @@ describe('simulation against the platform', () => {
   });
 
   it('delivers both orders of a tiny simulation', async () => {
-    const sim = new Simulation({
-      target: platform.baseUrl,
-      drivers: 2,
-      customers: 2,
-      ordersPerMinute: 120,
-      maxOrders: 2,
-      durationS: 15,
-      drainS: 20,
-      acceptProbability: 1,
-      offerDelayMs: [50, 200],
-      timeScale: 400,
-      locationEveryMs: 500,
-      // Drivers start next to the stores, so rides are short.
-      area: { lat: 49.4075, lng: 8.6925, radiusKm: 0.8 },
-      seed: 'integration',
-      prefix: `it${Date.now().toString(36)}`,
-      progressEveryMs: 0,
-      log: () => undefined,
-    });
+    const sim = new Simulation({ ...TINY, target: platform.baseUrl, prefix: uniquePrefix() });
     const summary = await sim.run();
     expect(summary.orders).toMatchObject({ placed: 2, matched: 2, delivered: 2, open: 0 });
     expect(summary.latencyMs.match.count).toBe(2);
     expect(summary.locations.acked).toBeGreaterThan(0);
     expect(summary.counters['ws.unexpected'] ?? 0).toBe(0);
   }, 30_000);
+
+  // Two instances share a database only on PostgreSQL + Redis; CI runs this file in both modes.
+  it.runIf(realMode)(
+    'spreads its actors over several instances of one platform',
+    async () => {
+      const second = await startTestPlatform(
+        { SEED_DEMO: 'true', DISPATCH_TICK_MS: '200' },
+        { shareWith: platform },
+      );
+      try {
+        const seen = [platform, second].map((p) => {
+          const paths = new Set<string>();
+          p.app.server.on('request', (req: { method?: string; url?: string }) =>
+            paths.add(`${req.method} ${req.url?.split('?')[0]}`),
+          );
+          p.app.server.on('upgrade', () => paths.add('upgrade'));
+          return paths;
+        });
+        const sim = new Simulation({
+          ...TINY,
+          target: `${platform.baseUrl}, ${second.baseUrl}/`,
+          prefix: uniquePrefix(),
+        });
+        const summary = await sim.run();
+        expect(summary.orders).toMatchObject({ placed: 2, delivered: 2, open: 0 });
+        // Each instance had a driver going online and sockets connecting; orders went to both.
+        for (const paths of seen) {
+          expect(paths).toContain('POST /api/v1/driver/go-online');
+          expect(paths).toContain('upgrade');
+        }
+        expect(seen.filter((paths) => paths.has('POST /api/v1/orders')).length).toBeGreaterThan(0);
+      } finally {
+        await second.stop();
+      }
+    },
+    40_000,
+  );
+
+  it('reads one or several base URLs from a target', () => {
+    expect(targetsOf('http://a:1/')).toEqual(['http://a:1']);
+    expect(targetsOf('http://a:1, http://b:2/,')).toEqual(['http://a:1', 'http://b:2']);
+    expect(() => targetsOf(' , ')).toThrow(/no target/);
+  });
 });
+
+const realMode = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+const uniquePrefix = () => `it${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+/** Two drivers, two orders, the world 400× faster so kitchens and rides take seconds. */
+const TINY: Partial<SimOptions> = {
+  drivers: 2,
+  customers: 2,
+  ordersPerMinute: 120,
+  maxOrders: 2,
+  durationS: 15,
+  drainS: 20,
+  acceptProbability: 1,
+  offerDelayMs: [50, 200],
+  timeScale: 400,
+  locationEveryMs: 500,
+  // Drivers start next to the stores, so rides are short.
+  area: { lat: 49.4075, lng: 8.6925, radiusKm: 0.8 },
+  seed: 'integration',
+  progressEveryMs: 0,
+  log: () => undefined,
+};

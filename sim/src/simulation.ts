@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
 import {
   accountsOverHttp,
   DEMO_MERCHANT_LOGINS,
@@ -16,7 +17,10 @@ import { SimSocket } from './socket.ts';
 import { Counters, newHistogram, recordMs, summarize, type LatencySummary } from './stats.ts';
 
 export interface SimOptions {
-  /** Base URL of the platform, e.g. http://localhost:3000. */
+  /**
+   * Base URL of the platform, e.g. http://localhost:3000, or of several instances of one
+   * platform separated by commas: drivers, customers and stores are spread over them in turn.
+   */
   target: string;
   drivers: number;
   customers: number;
@@ -113,6 +117,9 @@ function errorCount(c: Counters): number {
   );
 }
 
+/** Drivers of one simulation that may be going online at once (see `start`). */
+const MAX_STARTING = 32;
+
 /**
  * A simulated city against a running platform, through its public HTTP API and `/ws` only.
  * `start()` signs everyone in and sets the city moving; `run()` waits for the duration (and
@@ -121,7 +128,10 @@ function errorCount(c: Counters): number {
 export class Simulation {
   readonly opts: SimOptions;
   readonly counters = new Counters();
+  /** What the actors share; its `api` and `wsUrl` are the first instance's. */
   readonly ctx: SimContext;
+  /** One context per instance in `target`, differing only in `api` and `wsUrl`. */
+  private readonly contexts: SimContext[];
   readonly drivers: VirtualDriver[] = [];
   readonly merchants: VirtualMerchant[] = [];
   private readonly rng: Rng;
@@ -143,13 +153,18 @@ export class Simulation {
   constructor(options: Partial<SimOptions> = {}) {
     this.opts = { ...DEFAULT_SIM_OPTIONS, ...options };
     this.rng = new Rng(this.opts.seed);
-    const api = new Api(this.opts.target.replace(/\/$/, ''), this.counters, {
-      isStopped: () => this.stopped,
-      onPause: (ms, status, path) =>
-        this.opts.log(
-          `server answered ${status} to ${path}: holding all requests for ${Math.round(ms / 1000)} s (at most 60 s at a time)`,
-        ),
-    });
+    // Each instance has its own Api, so a 503 from one holds back only the requests to it.
+    const apis = targetsOf(this.opts.target).map(
+      (target) =>
+        new Api(target, this.counters, {
+          isStopped: () => this.stopped,
+          onPause: (ms, status, path) =>
+            this.opts.log(
+              `${target} answered ${status} to ${path}: holding its requests for ${Math.round(ms / 1000)} s (at most 60 s at a time)`,
+            ),
+        }),
+    );
+    const api = apis[0]!;
     const area: Area = {
       centre: { lat: this.opts.area.lat, lng: this.opts.area.lng },
       radiusM: this.opts.area.radiusKm * 1000,
@@ -179,6 +194,16 @@ export class Simulation {
       orders: new OrderBook(() => this.ctx),
       localAddress: (i) => (addresses.length ? addresses[i % addresses.length] : undefined),
     };
+    this.contexts = apis.map((a) =>
+      a === api
+        ? this.ctx
+        : { ...this.ctx, api: a, wsUrl: `${a.baseUrl.replace(/^http/, 'ws')}/ws` },
+    );
+  }
+
+  /** The context of the `i`th actor of a kind: actors take the instances in turn. */
+  private at(i: number): SimContext {
+    return this.contexts[i % this.contexts.length]!;
   }
 
   get orders(): OrderBook {
@@ -211,7 +236,7 @@ export class Simulation {
         store.info,
         store.menu,
         this.rng.fork(`merchant/${m.email}`),
-        this.ctx,
+        this.at(this.merchants.length),
         this.merchants.length,
       );
       this.merchants.push(vm);
@@ -224,6 +249,10 @@ export class Simulation {
     }
     const driverAccounts = accounts.drivers.slice(0, o.drivers || accounts.drivers.length);
     const spreadMs = Math.min(10_000, driverAccounts.length * 5);
+    // A whole fleet signing in within the spread can outrun a slow server: past its database
+    // pool every request waits and then fails with 503. At most MAX_STARTING drivers are
+    // going online at once, so a slower server is simply joined more slowly.
+    const starting = pLimit(MAX_STARTING);
     await Promise.all(
       driverAccounts.map(async (a, i) => {
         const rng = this.rng.fork(`driver/${a.email}`);
@@ -232,10 +261,12 @@ export class Simulation {
           this.ctx.area.centre,
           this.ctx.area.radiusM,
         );
-        const d = new VirtualDriver(a, start, rng, this.ctx, i + this.merchants.length);
+        const d = new VirtualDriver(a, start, rng, this.at(i), i + this.merchants.length);
         this.drivers.push(d);
         await sleep((spreadMs * i) / Math.max(1, driverAccounts.length));
-        if (!this.stopped) await d.start();
+        await starting(async () => {
+          if (!this.stopped) await d.start();
+        });
       }),
     );
     if (this.stopped) return;
@@ -403,6 +434,7 @@ export class Simulation {
 
   private async placeOrder(n: number, rng: Rng): Promise<void> {
     const customer = rng.pick(this.customers);
+    const ctx = this.at(this.customers.indexOf(customer));
     const store = rng.pick(this.stores);
     const lines = Math.min(store.menu.length, rng.int(1, 3));
     const items = new Map<string, number>();
@@ -419,7 +451,7 @@ export class Simulation {
     };
     const started = performance.now();
     try {
-      const { order } = await this.ctx.api.post<{ order: { id: string } }>('/api/v1/orders', {
+      const { order } = await ctx.api.post<{ order: { id: string } }>('/api/v1/orders', {
         token: customer.token,
         body,
         headers: { 'x-idempotency-key': `sim-${this.runId}-${n}` },
@@ -428,7 +460,7 @@ export class Simulation {
       recordMs(this.ctx.histograms.placement, performance.now() - started);
       this.orders.onPlaced(order.id, Date.now());
       this.counters.inc('orders.placed');
-      if (this.opts.trackOrders) this.follow(customer, order.id);
+      if (this.opts.trackOrders) this.follow(customer, ctx, order.id);
     } catch (err) {
       this.counters.inc(`orders.place_failed.${err instanceof ApiError ? err.code : 'UNKNOWN'}`);
     }
@@ -437,11 +469,11 @@ export class Simulation {
   }
 
   /** The customer's app: follows the order live and times the driver's position reports. */
-  private follow(customer: CustomerAccount, orderId: string): void {
+  private follow(customer: CustomerAccount, ctx: SimContext, orderId: string): void {
     let socket = this.customerSockets.get(customer.id);
     if (!socket) {
       socket = new SimSocket(
-        this.ctx.wsUrl,
+        ctx.wsUrl,
         customer.token,
         this.counters,
         {
@@ -468,4 +500,14 @@ export class Simulation {
     }
     socket.subscribe(`order:${orderId}`);
   }
+}
+
+/** The base URLs in a `target` option: one, or several separated by commas. */
+export function targetsOf(target: string): string[] {
+  const urls = target
+    .split(',')
+    .map((t) => t.trim().replace(/\/$/, ''))
+    .filter(Boolean);
+  if (!urls.length) throw new Error('no target URL given');
+  return urls;
 }

@@ -204,7 +204,8 @@ async function start(msg: InitMessage): Promise<void> {
   }
   sim = new Simulation({
     ...msg.sim,
-    target: msg.targets[msg.worker % msg.targets.length]!,
+    // Drivers, customers and stores take the server processes in turn, as the reporters do.
+    target: msg.targets.join(','),
     accounts: msg.accounts,
     drivers: msg.accounts.drivers.length,
     customers: msg.accounts.customers.length,
