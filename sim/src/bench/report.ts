@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import * as prettier from 'prettier';
 import type { LatencySummary } from '../stats.ts';
+import { describeFloor } from './floor.ts';
 import type { LoopDelay } from './protocol.ts';
 import type { BenchReport } from './run.ts';
 
@@ -26,6 +27,7 @@ export function renderMarkdown(r: BenchReport): string {
     `### ${r.scenario} — ${r.mode}, ${r.processes} server process(es)${r.label ? ` (${r.label})` : ''}`,
     '',
     `Run ${r.startedAt} on ${m.nproc} × ${m.cpuModel}, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}; load generated on the same machine by ${r.loadGenerators} process(es); open-file limit ${r.openFileLimit} per process.`,
+    ...(r.transportFloor ? [`Transport floor: ${describeFloor(r.transportFloor)}.`] : []),
     `Parameters: ${Object.entries(r.params)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${String(v)}`)

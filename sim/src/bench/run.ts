@@ -26,6 +26,7 @@ import {
 } from '../stats.ts';
 // The server's own reading of its settings, so the pool sizing follows its defaults.
 import { loadConfig } from '../../../server/src/config.ts';
+import { measureTransportFloor, type TransportFloor } from './floor.ts';
 import { describeMachine, SERVER_NODE_FLAGS, type Machine } from './machine.ts';
 import type { FromWorker, InitMessage, LoopDelay, WorkerResult, WorkerRole } from './protocol.ts';
 import { pidsByName, ResourceSampler, type GroupUsage } from './sampler.ts';
@@ -490,6 +491,8 @@ export interface BenchReport {
   label: string | null;
   startedAt: string;
   machine: Machine;
+  /** What this machine charges for a bare round trip of the size of one update; null: not run. */
+  transportFloor: TransportFloor | null;
   mode: string;
   processes: number;
   loadGenerators: number;
@@ -508,6 +511,19 @@ async function main(): Promise<void> {
   log(
     `scenario ${scenario}: ${drivers} drivers, ${durationS} s, ${processes} process(es), ${real ? 'PostgreSQL + Redis' : external ? 'external' : 'embedded'}`,
   );
+  // Measured first, while nothing else of the run is on the machine, at the run's own rate of
+  // location updates. A remote target's transport is not this machine's loopback.
+  const transportFloor = external
+    ? null
+    : await measureTransportFloor({
+        rate: Math.round((drivers * 1000) / locationEveryMs),
+        sockets: Math.min(drivers, 2_000),
+        seconds: 5,
+      });
+  if (transportFloor)
+    log(
+      `transport floor: ${transportFloor.cpuMicrosPerRoundTrip} µs of CPU per bare loopback round trip (${transportFloor.coresAtRate} cores at ${transportFloor.rate}/s)`,
+    );
   const s = await setup();
   const serverPids = () => res.servers.map((c) => c.pid!).filter(Boolean);
   const workers: Worker[] = [];
@@ -615,10 +631,19 @@ async function main(): Promise<void> {
   const [resources, serverLoops] = await resourcesP;
   clearInterval(progress);
   // Peak RSS is the kernel's high-water mark of each server process (whole run).
-  const report = await buildReport(s, results, resources, machine, startedAt, windowStart, {
-    servers: serverLoops,
-    loadGenerators: results.map((r) => r.loopDelayMs),
-  });
+  const report = await buildReport(
+    s,
+    results,
+    resources,
+    machine,
+    transportFloor,
+    startedAt,
+    windowStart,
+    {
+      servers: serverLoops,
+      loadGenerators: results.map((r) => r.loopDelayMs),
+    },
+  );
   await cleanupAll();
   await writeReport(report);
 }
@@ -654,6 +679,7 @@ async function buildReport(
   results: WorkerResult[],
   resources: Record<string, GroupUsage>,
   machine: Machine,
+  transportFloor: TransportFloor | null,
   startedAt: Date,
   windowStart: Date,
   loopDelayMs: { servers: Array<LoopDelay | null>; loadGenerators: LoopDelay[] },
@@ -671,6 +697,7 @@ async function buildReport(
     label: values.label ?? null,
     startedAt: startedAt.toISOString(),
     machine,
+    transportFloor,
     mode: s.mode,
     processes,
     loadGenerators: results.length,
@@ -774,6 +801,10 @@ async function buildReport(
         // busy the rest of the machine was).
         serverCpuMicrosPerUpdate: Math.round(
           (((resources.server?.cpuPercent ?? 0) / 100) * durationS * 1e6) / Math.max(1, acked),
+        ),
+        // The same for the load generators: the transport floor's two sides compare with these.
+        loadgenCpuMicrosPerUpdate: Math.round(
+          (((resources.loadgen?.cpuPercent ?? 0) / 100) * durationS * 1e6) / Math.max(1, acked),
         ),
         errors: Object.fromEntries(errors),
         verification,
