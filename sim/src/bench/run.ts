@@ -397,7 +397,11 @@ function startWorker(
     } catch {
       // The channel is gone already.
     }
-    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5_000)]);
+    // A simulator's CPU profile runs to hundreds of MB and takes a while to write.
+    await Promise.race([
+      new Promise((r) => child.once('exit', r)),
+      sleep(values.profile ? 60_000 : 5_000),
+    ]);
     child.kill('SIGKILL');
   });
   return w;
