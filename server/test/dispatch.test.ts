@@ -253,8 +253,21 @@ describe('the database decides races', () => {
         }
       },
     };
+    // The sweep's transactions, counted.
+    let transactions = 0;
+    const db = tp.infra.db;
+    const sweepDb = new Proxy(db, {
+      get: (target, key, receiver) =>
+        key === 'transaction'
+          ? (fn: Parameters<typeof db.transaction>[0]) => {
+              transactions += 1;
+              return target.transaction(fn);
+            }
+          : Reflect.get(target, key, receiver),
+    });
     const dispatch = createDispatchService({
-      db: tp.infra.db,
+      db,
+      sweepDb,
       geo: counting,
       publisher: tp.services.publisher,
       clock: tp.infra.clock,
@@ -263,6 +276,12 @@ describe('the database decides races', () => {
     });
 
     expect(await dispatch.tick()).toBe(6);
+    // Every order now waits on its offer: the next sweep finds nothing due, and one claimer
+    // (not all 4) looks, in one transaction. (The clock has not moved, so the check for
+    // abandoned orders, once per tick interval, does not run again.)
+    transactions = 0;
+    expect(await dispatch.tick()).toBe(0);
+    expect(transactions).toBe(1);
     const { rows } = await tp.infra.db.query<{ order_id: string; driver_id: string }>(
       `SELECT order_id, driver_id FROM driver_offers WHERE status = 'pending' AND order_id = ANY($1::uuid[])`,
       [orders],

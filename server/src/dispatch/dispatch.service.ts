@@ -269,8 +269,10 @@ export function createDispatchService(deps: DispatchDeps) {
 
   /**
    * Processes due orders until none is left (at most `limit`); returns how many it handled.
-   * `concurrency` claimers work side by side, each taking the next due order the others have
-   * not locked; one sweep runs per process at a time.
+   * Up to `concurrency` claimers work side by side, each taking the next due order the others
+   * have not locked; one sweep runs per process at a time. The sweep starts with one claimer
+   * and another joins each time an order is claimed, so a sweep that finds nothing due (most
+   * of them: every status change kicks one) costs one short transaction, not `concurrency`.
    */
   async function tick(limit = 50): Promise<number> {
     if (running) return running;
@@ -278,6 +280,18 @@ export function createDispatchService(deps: DispatchDeps) {
       let handled = 0;
       let claimed = 0;
       let failing = false; // after one failure the others stop: the next sweep tries again
+      // A half-open breaker lets a single trial through: one claimer until it has closed.
+      const parallel = breaker.closed ? (settings.concurrency ?? 1) : 1;
+      const workers = Math.max(1, Math.min(parallel, limit));
+      const claimers: Array<Promise<void>> = [];
+      const join = () => {
+        claimers.push(
+          claimer().catch((err: unknown) => {
+            failing = true; // a failed claim or commit
+            throw err;
+          }),
+        );
+      };
       const claimer = async () => {
         while (claimed < limit && !failing) {
           if (breaker.opened) return; // orders stay queued, untouched, until it half-opens
@@ -287,6 +301,8 @@ export function createDispatchService(deps: DispatchDeps) {
             // A claimer that failed set `failing` before its rollback freed its order: whoever
             // claims that order next sees the flag and leaves it for the next sweep.
             if (!order || failing) return false;
+            // More may be due: the next claimer starts while this one steps its order.
+            if (claimers.length < workers && claimed < limit) join();
             await step(tx, order).catch((err: unknown) => {
               failing = true; // before the rollback lets a waiting claimer take this order
               throw err;
@@ -297,19 +313,11 @@ export function createDispatchService(deps: DispatchDeps) {
           handled += 1;
         }
       };
-      // A half-open breaker lets a single trial through: one claimer until it has closed.
-      const parallel = breaker.closed ? (settings.concurrency ?? 1) : 1;
-      const workers = Math.max(1, Math.min(parallel, limit));
+      join();
       // A failing claimer fails the sweep, but only once the others have stopped: no step
-      // is left running behind a sweep that reported its end.
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: workers }, () =>
-          claimer().catch((err: unknown) => {
-            failing = true; // a failed claim or commit
-            throw err;
-          }),
-        ),
-      );
+      // is left running behind a sweep that reported its end. Claimers join while it waits.
+      let outcomes: Array<PromiseSettledResult<void>> = [];
+      while (outcomes.length < claimers.length) outcomes = await Promise.allSettled(claimers);
       const failed = outcomes.find((o) => o.status === 'rejected');
       if (failed) throw failed.reason;
       if (limit > 0 && handled >= limit) kickedWhileRunning = true; // more may be due: go on
