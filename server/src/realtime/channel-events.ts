@@ -37,17 +37,21 @@ export function createChannelPublisher({
    * Publishes an event whose data is already serialised (`publish` serialises it first).
    * `replaces` names this publisher's previous event that the new one makes worthless (a
    * snapshot such as `fleet.positions`): the log keeps only the newest, so a resubscriber
-   * still gets the current snapshot in its replay without an hour of old ones.
+   * still gets the current snapshot in its replay without an hour of old ones. `onAppended`
+   * hears the new event's id as soon as it is logged, before the bus publish that may fail.
    */
   async function publishJson(
     channel: string,
     type: string,
     dataJson: string,
-    options: { replaces?: string } = {},
+    options: { replaces?: string; onAppended?: (id: string) => void } = {},
   ): Promise<{ id: string; at: string }> {
     const at = new Date(clock.now()).toISOString();
     const body = `{"type":${JSON.stringify(type)},"at":"${at}","data":${dataJson}}`;
     const id = await events.append(channel, body, EVENT_RETENTION_MS, options);
+    // The event is in the log now, even if the bus publish below fails: a caller that
+    // replaces its previous event next time must know this one.
+    options.onAppended?.(id);
     // The bus message is the logged body with the id and channel in front: `data` is
     // serialised once.
     await bus.publish(

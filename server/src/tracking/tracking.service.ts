@@ -294,11 +294,12 @@ export class TrackingService {
         'fleet.positions',
         `{"drivers":[${slices.join(',')}]}`,
         // At 30,000 drivers a batch is 1-2 MB every 2 s: an hour of them would be gigabytes.
-        { replaces: this.lastFleetEventId },
+        // The id is taken once logged: a batch whose bus publish failed is still replaced.
+        {
+          replaces: this.lastFleetEventId,
+          onAppended: (id) => (this.lastFleetEventId = id),
+        },
       )
-      .then((event) => {
-        this.lastFleetEventId = event.id;
-      })
       .catch((err: unknown) => this.log.warn({ err }, 'fleet push failed'));
   }
 }
