@@ -137,6 +137,7 @@ export async function buildApp({
   await registerWebSocketGateway(app, {
     auth: services.auth,
     db: infra.db,
+    storeOf: services.storeOf,
     bus: infra.kv.bus,
     events: infra.kv.events,
     clock: infra.clock,

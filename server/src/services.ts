@@ -46,15 +46,18 @@ export function createServices(config: Config, infra: Infra, log: Logger) {
     onAssignmentChange: (orderId, driverIds) => tracking.invalidate(orderId, driverIds),
     breaker: { ...DISPATCH_BREAKER, resetTimeoutMs: config.dispatch.breakerResetMs },
   });
+  // Scopes merchant requests and WebSocket subscriptions alike.
+  const storeOf = createStoreOfOwner(db, clock);
   const orders = createOrdersService({
     db,
     idempotency,
     publisher,
     listeners: [dispatch.onStatusChange, tracking.onStatusChange, notifications.onStatusChange],
     etaOf: (orderId) => tracking.etaFor(orderId),
-    storeOf: createStoreOfOwner(db, clock),
+    storeOf,
   });
   return {
+    storeOf,
     hasher,
     publisher,
     auth: createAuthService({

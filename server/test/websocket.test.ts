@@ -312,6 +312,29 @@ describe('order channel events', () => {
     }
   });
 
+  it("asks the gateway's store look-up, not the database, which store a merchant runs", async () => {
+    const asked: string[] = [];
+    const gw = await startGateway({
+      storeOf: (ownerId) => {
+        asked.push(ownerId);
+        return Promise.resolve(ownerId === store.owner.id ? store.id : null);
+      },
+    });
+    try {
+      const order = await placeOrder(api, customer, store);
+      const ws = await connect({ token: store.owner.token }, gw.baseUrl);
+      for (const channel of [`merchant:${store.id}`, `order:${order.id}`])
+        expect(await subscribe(ws, channel)).toMatchObject({ type: 'subscribed', channel });
+      expect(await subscribe(ws, `merchant:${otherStore.id}`)).toMatchObject({
+        type: 'error',
+        code: 'FORBIDDEN',
+      });
+      expect(asked).toEqual([store.owner.id, store.owner.id, store.owner.id]);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('sends each event once to a socket that subscribed twice to the same channel', async () => {
     const order = await placeOrder(api, customer, store);
     const channel = `order:${order.id}`;

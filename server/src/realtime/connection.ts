@@ -11,6 +11,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import WebSocket, { type RawData } from 'ws';
 import type { EventLog } from '../adapters/ports.ts';
 import type { AuthService, Session } from '../auth/auth.service.ts';
+import type { StoreOfOwner } from '../catalog/store-of-owner.ts';
 import type { Queryable } from '../db/db.ts';
 import { websocketMessages } from '../metrics/metrics.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -43,6 +44,7 @@ export interface ConnectionLimits {
 export interface ConnectionContext {
   auth: AuthService;
   db: Queryable;
+  storeOf: StoreOfOwner;
   events: EventLog;
   hub: RealtimeHub;
   clock: Clock;
@@ -343,7 +345,7 @@ export class Connection {
         channel,
       });
     }
-    if (!(await canSubscribe(this.ctx.db, session, channel))) {
+    if (!(await canSubscribe(this.ctx.db, this.ctx.storeOf, session, channel))) {
       return this.sendError('FORBIDDEN', 'You may not listen to this channel', { channel });
     }
     if (this.closing) return;

@@ -7,6 +7,7 @@ import type WebSocket from 'ws';
 import type { RawData } from 'ws';
 import type { Bus, EventLog } from '../adapters/ports.ts';
 import type { AuthService } from '../auth/auth.service.ts';
+import { readStoreOfOwner, type StoreOfOwner } from '../catalog/store-of-owner.ts';
 import type { Queryable } from '../db/db.ts';
 import { SESSION_COOKIE } from '../http/auth-hook.ts';
 import { websocketConnections } from '../metrics/metrics.ts';
@@ -52,6 +53,8 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
 export interface GatewayDeps {
   auth: AuthService;
   db: Queryable;
+  /** Which store a merchant user runs; read from `db` on every subscribe when not given. */
+  storeOf?: StoreOfOwner;
   bus: Bus;
   events: EventLog;
   clock: Clock;
@@ -123,6 +126,7 @@ export async function registerWebSocketGateway(
   const ctx: ConnectionContext = {
     auth: deps.auth,
     db: deps.db,
+    storeOf: deps.storeOf ?? ((ownerId) => readStoreOfOwner(deps.db, ownerId)),
     events: deps.events,
     hub,
     clock: deps.clock,
