@@ -63,6 +63,11 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   return Number.isFinite(at) ? Math.max(0, at - now) : null;
 }
 
+/** The platform's WebSocket endpoint for its base URL (http → ws, https → wss). */
+export function wsUrlOf(baseUrl: string): string {
+  return `${baseUrl.replace(/^http/, 'ws')}/ws`;
+}
+
 /**
  * The platform's HTTP API as the simulator uses it. A 503 or 429 pauses every request of this
  * client (not just the one that got it) for the `Retry-After` time, or an exponential backoff

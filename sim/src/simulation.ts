@@ -9,7 +9,7 @@ import {
 import { OrderBook, type Area, type SimContext } from './context.ts';
 import { VirtualDriver } from './driver.ts';
 import { distanceM, randomPointInDisc, round6, type Point } from './geo.ts';
-import { Api, ApiError } from './http.ts';
+import { Api, ApiError, wsUrlOf } from './http.ts';
 import { VirtualMerchant, type MenuEntry, type StoreInfo } from './merchant.ts';
 import { PoissonArrivals } from './rates.ts';
 import { Rng } from './rng.ts';
@@ -131,7 +131,7 @@ export class Simulation {
   /** What the actors share; its `api` and `wsUrl` are the first instance's. */
   readonly ctx: SimContext;
   /** One context per instance in `target`, differing only in `api` and `wsUrl`. */
-  private readonly contexts: SimContext[];
+  private readonly contexts: readonly SimContext[];
   readonly drivers: VirtualDriver[] = [];
   readonly merchants: VirtualMerchant[] = [];
   private readonly rng: Rng;
@@ -164,15 +164,12 @@ export class Simulation {
             ),
         }),
     );
-    const api = apis[0]!;
     const area: Area = {
       centre: { lat: this.opts.area.lat, lng: this.opts.area.lng },
       radiusM: this.opts.area.radiusKm * 1000,
     };
     const addresses = this.opts.localAddresses;
-    this.ctx = {
-      api,
-      wsUrl: `${api.baseUrl.replace(/^http/, 'ws')}/ws`,
+    const shared: Omit<SimContext, 'api' | 'wsUrl'> = {
       counters: this.counters,
       histograms: {
         ack: newHistogram(),
@@ -194,11 +191,8 @@ export class Simulation {
       orders: new OrderBook(() => this.ctx),
       localAddress: (i) => (addresses.length ? addresses[i % addresses.length] : undefined),
     };
-    this.contexts = apis.map((a) =>
-      a === api
-        ? this.ctx
-        : { ...this.ctx, api: a, wsUrl: `${a.baseUrl.replace(/^http/, 'ws')}/ws` },
-    );
+    this.contexts = apis.map((api) => ({ ...shared, api, wsUrl: wsUrlOf(api.baseUrl) }));
+    this.ctx = this.contexts[0]!;
   }
 
   /** The context of the `i`th actor of a kind: actors take the instances in turn. */
@@ -433,8 +427,10 @@ export class Simulation {
   }
 
   private async placeOrder(n: number, rng: Rng): Promise<void> {
-    const customer = rng.pick(this.customers);
-    const ctx = this.at(this.customers.indexOf(customer));
+    // The same draw as `rng.pick`, kept as an index: the customer's instance follows from it.
+    const c = rng.int(0, this.customers.length - 1);
+    const customer = this.customers[c]!;
+    const ctx = this.at(c);
     const store = rng.pick(this.stores);
     const lines = Math.min(store.menu.length, rng.int(1, 3));
     const items = new Map<string, number>();

@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { OrderBook, type SimContext } from '../context.ts';
 import { VirtualDriver } from '../driver.ts';
 import { randomPointInDisc } from '../geo.ts';
-import { Api } from '../http.ts';
+import { Api, wsUrlOf } from '../http.ts';
 import { Rng } from '../rng.ts';
 import { Simulation } from '../simulation.ts';
 import { Counters, encodeHistogram, newHistogram, type Histogram } from '../stats.ts';
@@ -51,7 +51,7 @@ function reporterContexts(msg: InitMessage): Map<string, SimContext> {
   for (const target of msg.targets) {
     const ctx: SimContext = {
       api: new Api(target, counters, { isStopped: () => stopped }),
-      wsUrl: `${target.replace(/^http/, 'ws')}/ws`,
+      wsUrl: wsUrlOf(target),
       counters,
       histograms,
       timeScale: 1,
