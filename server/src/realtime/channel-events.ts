@@ -48,7 +48,9 @@ export function createChannelPublisher({
   ): Promise<{ id: string; at: string }> {
     const at = new Date(clock.now()).toISOString();
     const body = `{"type":${JSON.stringify(type)},"at":"${at}","data":${dataJson}}`;
-    const id = await events.append(channel, body, EVENT_RETENTION_MS, options);
+    const id = await events.append(channel, body, EVENT_RETENTION_MS, {
+      replaces: options.replaces,
+    });
     // The event is in the log now, even if the bus publish below fails: a caller that
     // replaces its previous event next time must know this one.
     options.onAppended?.(id);
