@@ -495,7 +495,7 @@ export interface BenchReport {
   label: string | null;
   startedAt: string;
   machine: Machine;
-  /** What this machine charges for a bare round trip of the size of one update; null: not run. */
+  /** What this machine charges for a bare round trip of small messages; null: not run. */
   transportFloor: TransportFloor | null;
   mode: string;
   processes: number;
