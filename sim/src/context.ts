@@ -1,7 +1,9 @@
 import type { OfferPolicy } from './decisions.ts';
 import type { Point } from './geo.ts';
 import type { Api } from './http.ts';
+import type { Dial } from './socket.ts';
 import type { Counters, Histogram } from './stats.ts';
+import type { Repeat } from './wheel.ts';
 
 export interface Area {
   centre: Point;
@@ -36,6 +38,10 @@ export interface SimContext {
   orders: OrderBook;
   /** Spreads sockets over several source addresses (more than ~28k sockets per address). */
   localAddress(index: number): string | undefined;
+  /** The WebSocket client drivers connect with (default: the `ws` library). */
+  dial?: Dial;
+  /** How drivers schedule their position reports (default: a timer each). */
+  repeat?: Repeat;
 }
 
 export interface OrderRecord {

@@ -5,6 +5,7 @@ import { ApiError } from './http.ts';
 import { Mover, type VehicleType } from './movement.ts';
 import type { Rng } from './rng.ts';
 import { SimSocket, type ChannelEventMsg } from './socket.ts';
+import { repeatWithTimers } from './wheel.ts';
 
 export interface DriverAccount {
   id: string;
@@ -84,7 +85,7 @@ export class VirtualDriver {
   private lastPoll = 0;
   private readonly offerTimers = new Map<string, { orderId: string; timer: NodeJS.Timeout }>();
   private tickTimer: NodeJS.Timeout | undefined;
-  private locationTimer: NodeJS.Timeout | undefined;
+  private cancelReports: (() => void) | undefined;
   private lastTick = 0;
 
   constructor(
@@ -137,7 +138,11 @@ export class VirtualDriver {
         onLocationError: (seq, code) => this.onLocationError(seq, code),
         onDisconnect: () => this.onDisconnect(),
       },
-      { localAddress: this.ctx.localAddress(this.index), random: () => this.rng.next() },
+      {
+        localAddress: this.ctx.localAddress(this.index),
+        random: () => this.rng.next(),
+        dial: this.ctx.dial,
+      },
     );
     this.socket.subscribe(`driver:${this.account.id}`);
     for (const job of this.jobs) this.socket.subscribe(`order:${job.orderId}`);
@@ -147,19 +152,13 @@ export class VirtualDriver {
     if (!this.opts.tickOnReport) this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     // Spread the fleet's reports evenly over the interval instead of in one burst.
     const every = this.ctx.locationEveryMs;
-    this.locationTimer = setTimeout(
-      () => {
-        this.sendLocation();
-        this.locationTimer = setInterval(() => this.sendLocation(), every);
-      },
-      this.rng.float(0, every),
-    );
+    const repeat = this.ctx.repeat ?? repeatWithTimers;
+    this.cancelReports = repeat(every, this.rng.float(0, every), () => this.sendLocation());
   }
 
   async stop(goOffline: boolean): Promise<void> {
     clearInterval(this.tickTimer);
-    clearTimeout(this.locationTimer);
-    clearInterval(this.locationTimer);
+    this.cancelReports?.();
     for (const { timer } of this.offerTimers.values()) clearTimeout(timer);
     this.offerTimers.clear();
     this.socket?.stop();
@@ -173,8 +172,7 @@ export class VirtualDriver {
 
   /** Stops position reports; the socket stays open so outstanding acks can still arrive. */
   stopReporting(): void {
-    clearTimeout(this.locationTimer);
-    clearInterval(this.locationTimer);
+    this.cancelReports?.();
   }
 
   /** Locations sent but neither acked nor refused yet. */

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SimSocket } from './socket.ts';
+import { dialLean } from './lean-ws.ts';
+import { dialWs, SimSocket, type Dial } from './socket.ts';
 import { Counters } from './stats.ts';
 
 /** A stand-in server on a real socket: answers `auth` with `ready`, then sends `frames`. */
@@ -21,12 +22,18 @@ async function serverSending(frames: Array<string | Buffer>) {
 let cleanup: Array<() => unknown> = [];
 
 /** A SimSocket signed in to a server that sends `frames`; the acks it reads, in order. */
-async function socketHearing(frames: Array<string | Buffer>) {
+async function socketHearing(frames: Array<string | Buffer>, dial: Dial) {
   const server = await serverSending(frames);
   cleanup.push(server.close);
   const counters = new Counters();
   const acks: number[] = [];
-  const socket = new SimSocket(server.url, 'token', counters, { onAck: (seq) => acks.push(seq) });
+  const socket = new SimSocket(
+    server.url,
+    'token',
+    counters,
+    { onAck: (seq) => acks.push(seq) },
+    { dial },
+  );
   socket.start();
   cleanup.push(() => socket.stop());
   return { socket, counters, acks };
@@ -36,28 +43,37 @@ afterEach(async () => {
   cleanup = [];
 });
 
-describe('SimSocket', () => {
+describe.each([
+  ['ws', dialWs],
+  ['the lean client', dialLean],
+])('SimSocket over %s', (_name, dial) => {
   it('reads acks as the server writes them, and any other spelling the long way', async () => {
-    const { counters, acks } = await socketHearing([
-      '{"type":"ack","seq":1}',
-      '{ "type": "ack", "seq": 2 }',
-      '{"seq":3,"type":"ack"}',
-      '{"type":"ack","seq":4.5}',
-      '{"type":"ack","seq":40}',
-    ]);
+    const { counters, acks } = await socketHearing(
+      [
+        '{"type":"ack","seq":1}',
+        '{ "type": "ack", "seq": 2 }',
+        '{"seq":3,"type":"ack"}',
+        '{"type":"ack","seq":4.5}',
+        '{"type":"ack","seq":40}',
+      ],
+      dial,
+    );
     await vi.waitFor(() => expect(acks).toEqual([1, 2, 3, 4.5, 40]));
     expect(counters.get('ws.unexpected')).toBe(0);
   });
 
   it('counts what it does not understand and stays connected', async () => {
-    const { socket, counters, acks } = await socketHearing([
-      'not json',
-      '{"type":"ack","seq":"x"}',
-      Buffer.from([0xff, 0xfe]),
-      '[1,2]',
-      '{"type":"surprise"}',
-      '{"type":"ack","seq":7}',
-    ]);
+    const { socket, counters, acks } = await socketHearing(
+      [
+        'not json',
+        '{"type":"ack","seq":"x"}',
+        Buffer.from([0xff, 0xfe]),
+        '[1,2]',
+        '{"type":"surprise"}',
+        '{"type":"ack","seq":7}',
+      ],
+      dial,
+    );
     await vi.waitFor(() => expect(acks).toEqual([7]));
     // Not JSON, a binary frame, an array, an unknown type (an ack without a number is dropped).
     expect(counters.get('ws.unexpected')).toBe(4);

@@ -20,15 +20,71 @@ export interface SocketHandlers {
   onDisconnect?(): void;
 }
 
+/** One WebSocket connection as `SimSocket` uses it, whichever client library is under it. */
+export interface Wire {
+  readonly isOpen: boolean;
+  readonly isClosed: boolean;
+  send(text: string): void;
+  /** Starts the closing handshake. */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once. */
+  terminate(): void;
+}
+
+/** What a `Wire` tells its owner. `close` comes once, last, also after a failed handshake. */
+export interface WireHandlers {
+  open(): void;
+  text(text: string): void;
+  binary(): void;
+  error(): void;
+  close(code: number): void;
+}
+
+/** Opens one connection to `url`. */
+export type Dial = (
+  url: string,
+  opts: { localAddress?: string; handshakeTimeoutMs: number },
+  on: WireHandlers,
+) => Wire;
+
+/** `Dial` with the `ws` library: what every simulated app uses unless told otherwise. */
+export const dialWs: Dial = (url, opts, on) => {
+  const ws = new WebSocket(url, {
+    localAddress: opts.localAddress,
+    handshakeTimeout: opts.handshakeTimeoutMs,
+    perMessageDeflate: false,
+    // Text that is not UTF-8 fails JSON.parse in SimSocket and is counted as unexpected anyway.
+    skipUTF8Validation: true,
+  });
+  ws.on('open', () => on.open());
+  ws.on('message', (data: Buffer, isBinary: boolean) =>
+    isBinary ? on.binary() : on.text(data.toString('utf8')),
+  );
+  ws.on('error', () => on.error());
+  ws.on('close', (code: number) => on.close(code));
+  return {
+    get isOpen() {
+      return ws.readyState === WebSocket.OPEN;
+    },
+    get isClosed() {
+      return ws.readyState === WebSocket.CLOSED;
+    },
+    send: (text) => ws.send(text),
+    close: (code, reason) => ws.close(code, reason),
+    terminate: () => ws.terminate(),
+  };
+};
+
 export interface SocketOptions {
   /** Local address to connect from (spreads many sockets over several source IPs). */
   localAddress?: string;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   random?: () => number;
+  /** The client library to connect with (default `ws`). */
+  dial?: Dial;
 }
 
-const OPEN = WebSocket.OPEN;
 /** How the server writes an ack (`{"type":"ack","seq":N}`, docs/websocket.md). */
 const ACK_PREFIX = '{"type":"ack","seq":';
 
@@ -47,7 +103,7 @@ function newerId(a: string, b: string | undefined): boolean {
  * message it does not understand: it counts it (`ws.unexpected`) and moves on.
  */
 export class SimSocket {
-  private ws: WebSocket | null = null;
+  private ws: Wire | null = null;
   private stopped = false;
   private ready = false;
   private attempt = 0;
@@ -66,7 +122,7 @@ export class SimSocket {
   }
 
   get isReady(): boolean {
-    return this.ready && this.ws?.readyState === OPEN;
+    return this.ready && (this.ws?.isOpen ?? false);
   }
 
   start(): void {
@@ -80,7 +136,7 @@ export class SimSocket {
     this.ready = false;
     const ws = this.ws;
     this.ws = null;
-    if (ws && ws.readyState !== WebSocket.CLOSED) {
+    if (ws && !ws.isClosed) {
       try {
         ws.close(1000, 'simulation over');
       } catch {
@@ -103,45 +159,36 @@ export class SimSocket {
   /** False when the socket is not signed in right now (the caller counts it as not sent). */
   send(msg: object): boolean {
     const ws = this.ws;
-    if (!ws || ws.readyState !== OPEN) return false;
+    if (!ws?.isOpen) return false;
     ws.send(JSON.stringify(msg));
     return true;
   }
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, {
-      localAddress: this.opts.localAddress,
-      handshakeTimeout: 15_000,
-      perMessageDeflate: false,
-      // Text that is not UTF-8 fails JSON.parse below and is counted as unexpected anyway.
-      skipUTF8Validation: true,
-    });
+    const dial = this.opts.dial ?? dialWs;
+    const ws: Wire = dial(
+      this.url,
+      { localAddress: this.opts.localAddress, handshakeTimeoutMs: 15_000 },
+      {
+        open: () => ws.send(JSON.stringify({ type: 'auth', token: this.token })),
+        text: (text) => this.onMessage(text),
+        binary: () => this.counters.inc('ws.unexpected'),
+        error: () => this.counters.inc('ws.socket_error'),
+        close: (code) => {
+          if (this.ws !== ws) return;
+          const wasReady = this.ready;
+          this.ready = false;
+          this.ws = null;
+          if (this.stopped) return;
+          this.counters.inc(wasReady ? 'ws.disconnect' : 'ws.connect_failed');
+          this.counters.inc(`ws.close.${code}`);
+          this.handlers.onDisconnect?.();
+          this.scheduleReconnect(code);
+        },
+      },
+    );
     this.ws = ws;
-    ws.on('open', () => {
-      ws.send(JSON.stringify({ type: 'auth', token: this.token }));
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) {
-        this.counters.inc('ws.unexpected');
-        return;
-      }
-      this.onMessage(data.toString('utf8'));
-    });
-    ws.on('error', () => {
-      this.counters.inc('ws.socket_error');
-    });
-    ws.on('close', (code: number) => {
-      if (this.ws !== ws) return;
-      const wasReady = this.ready;
-      this.ready = false;
-      this.ws = null;
-      if (this.stopped) return;
-      this.counters.inc(wasReady ? 'ws.disconnect' : 'ws.connect_failed');
-      this.counters.inc(`ws.close.${code}`);
-      this.handlers.onDisconnect?.();
-      this.scheduleReconnect(code);
-    });
   }
 
   private scheduleReconnect(code: number): void {

@@ -8,6 +8,12 @@ export type WorkerRole =
   /** A whole simulation: drivers, customers, merchants (orders; tracked pairs of fan-out). */
   | 'sim';
 
+/**
+ * The WebSocket client of reporting drivers: `lean` (src/lean-ws.ts, the default) or the `ws`
+ * library that the simulator's other sockets use.
+ */
+export type ReporterClient = 'lean' | 'ws';
+
 export interface InitMessage {
   type: 'init';
   role: WorkerRole;
@@ -22,6 +28,7 @@ export interface InitMessage {
   readyWhenMatched?: number;
   area: { lat: number; lng: number; radiusKm: number };
   seed: string;
+  client: ReporterClient;
 }
 
 export interface GoMessage {

@@ -28,7 +28,14 @@ import {
 import { loadConfig } from '../../../server/src/config.ts';
 import { measureTransportFloor, type TransportFloor } from './floor.ts';
 import { describeMachine, SERVER_NODE_FLAGS, type Machine } from './machine.ts';
-import type { FromWorker, InitMessage, LoopDelay, WorkerResult, WorkerRole } from './protocol.ts';
+import type {
+  FromWorker,
+  InitMessage,
+  LoopDelay,
+  ReporterClient,
+  WorkerResult,
+  WorkerRole,
+} from './protocol.ts';
 import { pidsByName, ResourceSampler, type GroupUsage } from './sampler.ts';
 import { renderMarkdown, updateDocs, writeFormatted } from './report.ts';
 
@@ -62,14 +69,20 @@ const { values } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
     tokens: { type: 'string' },
     label: { type: 'string' },
+    client: { type: 'string', default: 'lean' },
   },
 });
 
 const scenario = values.scenario as Scenario;
 if (!['ingest', 'orders', 'fanout'].includes(scenario)) {
   console.error(
-    'usage: npm run bench -- --scenario ingest|orders|fanout [--drivers N --duration S --rate R --target URL --processes 1|2 --real]',
+    'usage: npm run bench -- --scenario ingest|orders|fanout [--drivers N --duration S --rate R --target URL --processes 1|2 --real --client lean|ws]',
   );
+  process.exit(2);
+}
+const client = values.client as ReporterClient;
+if (!['lean', 'ws'].includes(client)) {
+  console.error(`--client must be lean or ws, not ${client}`);
   process.exit(2);
 }
 const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
@@ -531,7 +544,13 @@ async function main(): Promise<void> {
   const s = await setup();
   const serverPids = () => res.servers.map((c) => c.pid!).filter(Boolean);
   const workers: Worker[] = [];
-  const common = { targets: s.targets, locationEveryMs, area, seed: `bench-${scenario}` };
+  const common = {
+    targets: s.targets,
+    locationEveryMs,
+    area,
+    seed: `bench-${scenario}`,
+    client,
+  };
   const fleet = s.fleet;
   const split = <T>(items: T[], n: number, i: number) => items.filter((_, j) => j % n === i);
 
@@ -793,6 +812,7 @@ async function buildReport(
         locationEveryMs,
         offeredUpdatesPerSecond: Math.round(drivers / (locationEveryMs / 1000)),
         trackedOrders: tracked || undefined,
+        reporterClient: client,
       },
       results: {
         sent,

@@ -8,9 +8,11 @@ import { OrderBook, type SimContext } from '../context.ts';
 import { VirtualDriver } from '../driver.ts';
 import { randomPointInDisc } from '../geo.ts';
 import { Api, wsUrlOf } from '../http.ts';
+import { dialLean } from '../lean-ws.ts';
 import { Rng } from '../rng.ts';
 import { Simulation } from '../simulation.ts';
 import { Counters, encodeHistogram, newHistogram, type Histogram } from '../stats.ts';
+import { TimerWheel } from '../wheel.ts';
 import type { FromWorker, GoMessage, InitMessage, ToWorker, WorkerResult } from './protocol.ts';
 
 const send = (msg: FromWorker) => process.send?.(msg);
@@ -47,6 +49,9 @@ function reporterContexts(msg: InitMessage): Map<string, SimContext> {
     fanout: newHistogram(),
   };
   reporterHistograms = histograms;
+  // Reports go out from one timer, and (unless told otherwise) over the lean client: the
+  // generator's own cost per update is then less of what the machine has to share.
+  const wheel = new TimerWheel();
   const contexts = new Map<string, SimContext>();
   for (const target of msg.targets) {
     const ctx: SimContext = {
@@ -62,6 +67,8 @@ function reporterContexts(msg: InitMessage): Map<string, SimContext> {
       log: (line) => send({ type: 'log', worker: msg.worker, line }),
       orders: new OrderBook(() => ctx),
       localAddress: () => msg.localAddress,
+      dial: msg.client === 'lean' && target.startsWith('http://') ? dialLean : undefined,
+      repeat: wheel.every,
     };
     contexts.set(target, ctx);
   }
