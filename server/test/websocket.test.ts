@@ -5,7 +5,7 @@ import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compareEventIds } from '../src/adapters/ports.ts';
-import { websocketConnections } from '../src/metrics/metrics.ts';
+import { locationIngestDuration, websocketConnections } from '../src/metrics/metrics.ts';
 import { registerWebSocketGateway, type GatewayDeps } from '../src/realtime/gateway.ts';
 import {
   createAdmin,
@@ -662,6 +662,31 @@ describe('driver locations', () => {
         [driver.id, { type: 'location', lat: 49.41, lng: 8.69, heading: 90, seq: 1 }],
         [driver.id, { type: 'location', lat: -1, lng: 8.69, seq: 2 }],
       ]);
+      await ws.close();
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('times each update from its read to its ack in delivery_location_ingest_duration_seconds', async () => {
+    const bucket = async (le: number) =>
+      (await locationIngestDuration.get()).values.find(
+        (v) => v.metricName?.endsWith('_bucket') && v.labels.le === le,
+      )?.value ?? 0;
+    const before = { fast: await bucket(0.05), slow: await bucket(0.1) };
+    const gw = await startGateway({
+      onLocation: async () => {
+        await sleep(60);
+        return { accepted: true };
+      },
+    });
+    try {
+      const ws = await connectWs(gw.baseUrl, { token: driver.token });
+      ws.send({ type: 'location', lat: 49.41, lng: 8.69, seq: 1 });
+      expect(await ws.next()).toEqual({ type: 'ack', seq: 1 });
+      // 60 ms in onLocation: counted above 50 ms and at or below 100 ms.
+      expect(await bucket(0.05)).toBe(before.fast);
+      expect(await bucket(0.1)).toBe(before.slow + 1);
       await ws.close();
     } finally {
       await gw.app.close();

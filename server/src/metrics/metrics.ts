@@ -87,6 +87,13 @@ export const locationUpdates = new Counter({
   registers: [registry],
 });
 
+export const locationIngestDuration = new Histogram({
+  name: 'delivery_location_ingest_duration_seconds',
+  help: 'WebSocket location updates: message read off the socket to ack (or refusal) written',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
 export const breakerState = new Gauge({
   name: 'delivery_circuit_breaker_state',
   help: 'Circuit breaker state: 0 closed, 0.5 half-open, 1 open',

@@ -13,7 +13,7 @@ import type { EventLog } from '../adapters/ports.ts';
 import type { AuthService, Session } from '../auth/auth.service.ts';
 import type { StoreOfOwner } from '../catalog/store-of-owner.ts';
 import type { Queryable } from '../db/db.ts';
-import { websocketMessages } from '../metrics/metrics.ts';
+import { locationIngestDuration, websocketMessages } from '../metrics/metrics.ts';
 import type { Clock } from '../platform/clock.ts';
 import { canSubscribe, type Principal } from './access.ts';
 import type { ChannelEvent } from './channel-events.ts';
@@ -131,7 +131,8 @@ export class Connection {
       }
       return;
     }
-    this.enqueue(() => this.handle(data, isBinary));
+    const receivedAt = performance.now();
+    this.enqueue(() => this.handle(data, isBinary, receivedAt));
   }
 
   /**
@@ -234,7 +235,7 @@ export class Connection {
     this.busy = false;
   }
 
-  private async handle(data: RawData, isBinary: boolean): Promise<void> {
+  private async handle(data: RawData, isBinary: boolean, receivedAt: number): Promise<void> {
     const bytes = toBuffer(data);
     if (bytes.length > this.ctx.limits.maxMessageBytes) {
       this.sendError(
@@ -272,7 +273,7 @@ export class Connection {
       case 'unsubscribe':
         return this.unsubscribe(msg.channel);
       case 'location':
-        return this.location(session, msg);
+        return this.location(session, msg, receivedAt);
     }
   }
 
@@ -373,7 +374,11 @@ export class Connection {
     this.send({ type: 'unsubscribed', channel });
   }
 
-  private async location(session: Principal, msg: LocationMessage): Promise<void> {
+  private async location(
+    session: Principal,
+    msg: LocationMessage,
+    receivedAt: number,
+  ): Promise<void> {
     if (session.role !== 'driver') {
       return this.sendError('FORBIDDEN', 'Only drivers send locations', { seq: msg.seq });
     }
@@ -385,8 +390,10 @@ export class Connection {
       return this.sendError('INTERNAL', 'Could not take the location', { seq: msg.seq });
     }
     // `seq` is a validated integer; the ack is the one message every update answers.
-    if (result.accepted) return this.sendRaw(`{"type":"ack","seq":${msg.seq}}`);
-    this.sendError('LOCATION_REJECTED', result.reason ?? 'Location rejected', { seq: msg.seq });
+    if (result.accepted) this.sendRaw(`{"type":"ack","seq":${msg.seq}}`);
+    else
+      this.sendError('LOCATION_REJECTED', result.reason ?? 'Location rejected', { seq: msg.seq });
+    locationIngestDuration.observe((performance.now() - receivedAt) / 1000);
   }
 
   private sendError(

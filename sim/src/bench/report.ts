@@ -68,6 +68,18 @@ export function renderMarkdown(r: BenchReport): string {
       '',
     );
   }
+  const ingest = r.serverIngestMs;
+  if (ingest) {
+    const bound = (ms: number) => (ms === Infinity ? 'above the highest bucket' : `≤ ${ms}`);
+    lines.push(
+      `Servers' own time per location update, read off the socket to ack written (bucket bounds, ms): ${Object.entries(
+        ingest,
+      )
+        .map(([q, ms]) => `${q} ${bound(ms)}`)
+        .join(', ')}.`,
+      '',
+    );
+  }
   const results = { ...r.results };
   delete results.counters;
   lines.push('```json', JSON.stringify(results, null, 1), '```', '');

@@ -38,6 +38,7 @@ import type {
 } from './protocol.ts';
 import { pidsByName, ResourceSampler, type GroupUsage } from './sampler.ts';
 import { renderMarkdown, updateDocs, writeFormatted } from './report.ts';
+import { bucketQuantiles, bucketsBetween, parseScrape, type ServerScrape } from './scrape.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -519,6 +520,11 @@ export interface BenchReport {
   latencyMs: Record<string, LatencySummary>;
   resources: Record<string, GroupUsage>;
   loopDelayMs: { servers: Array<LoopDelay | null>; loadGenerators: LoopDelay[] };
+  /**
+   * The servers' own view of location updates in the window, read off to ack written
+   * (`delivery_location_ingest_duration_seconds`): per quantile, the bucket bound (ms) it is in.
+   */
+  serverIngestMs?: Record<string, number> | null;
   targets: Array<{ name: string; target: string; measured: string; met: boolean | null }>;
 }
 
@@ -640,7 +646,8 @@ async function main(): Promise<void> {
     redis: () => redisPids,
     loadgen: () => workers.map((w) => w.child.pid!).filter(Boolean),
   });
-  await serverLoopDelays(s.targets); // starts the servers' event-loop histograms afresh
+  // Starts the servers' event-loop histograms afresh, and reads where their ingest one stands.
+  const scrapedBefore = await scrapeServers(s.targets);
   const windowStart = new Date();
   sampler.start();
   const drainMs = num(values.drain, 180) * 1000;
@@ -648,10 +655,12 @@ async function main(): Promise<void> {
   log(`measuring for ${durationS} s`);
   // Resource figures cover the measured window only (not the drain).
   const resourcesP = sleep(durationS * 1000).then(
-    async () => [sampler.stop(), await serverLoopDelays(s.targets)] as const,
+    async () => [sampler.stop(), await scrapeServers(s.targets)] as const,
   );
   const results = await Promise.all(workers.map((w) => w.done));
-  const [resources, serverLoops] = await resourcesP;
+  const [resources, scrapedAfter] = await resourcesP;
+  const ingested = (scrapes: ServerScrape[]) =>
+    scrapes.map((x) => x.ingest ?? new Map<number, number>());
   clearInterval(progress);
   // Peak RSS is the kernel's high-water mark of each server process (whole run).
   const report = await buildReport(
@@ -663,35 +672,31 @@ async function main(): Promise<void> {
     startedAt,
     windowStart,
     {
-      servers: serverLoops,
+      servers: scrapedAfter.map((x) => x.loop),
       loadGenerators: results.map((r) => r.loopDelayMs),
     },
+    bucketQuantiles(
+      bucketsBetween(ingested(scrapedBefore), ingested(scrapedAfter)),
+      [0.5, 0.9, 0.99, 0.999],
+    ),
   );
   await cleanupAll();
   await writeReport(report);
 }
 
 /**
- * Each server's event-loop delay since the previous scrape, from its `/metrics` (prom-client
- * resets the histogram on every scrape): null for a server that did not answer.
+ * Each server's `/metrics`: its event-loop delay since the previous scrape (prom-client resets
+ * that histogram on every scrape) and its ingest histogram; nulls for a server that did not
+ * answer.
  */
-async function serverLoopDelays(targets: string[]): Promise<Array<LoopDelay | null>> {
+async function scrapeServers(targets: string[]): Promise<ServerScrape[]> {
   return Promise.all(
     targets.map(async (t) => {
       try {
-        const text = await (
-          await fetch(`${t}/metrics`, { signal: AbortSignal.timeout(10_000) })
-        ).text();
-        const read = (name: string) => {
-          const m = new RegExp(`^delivery_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(
-            text,
-          );
-          return m ? Math.round(Number(m[1]) * 10_000) / 10 : NaN;
-        };
-        const d = { p50: read('p50'), p99: read('p99'), max: read('max') };
-        return Object.values(d).every(Number.isFinite) ? d : null;
+        const res = await fetch(`${t}/metrics`, { signal: AbortSignal.timeout(10_000) });
+        return parseScrape(await res.text());
       } catch {
-        return null;
+        return { loop: null, ingest: null };
       }
     }),
   );
@@ -706,6 +711,7 @@ async function buildReport(
   startedAt: Date,
   windowStart: Date,
   loopDelayMs: { servers: Array<LoopDelay | null>; loadGenerators: LoopDelay[] },
+  serverIngestMs: Record<string, number> | null,
 ): Promise<BenchReport> {
   const counters: Record<string, number> = {};
   for (const r of results)
@@ -729,6 +735,7 @@ async function buildReport(
     // How late each process's event loop ran in the window: a late loop reads (and answers)
     // late, so this is the share of latency that is waiting for a CPU, not doing the work.
     loopDelayMs,
+    serverIngestMs,
   };
   const serverRss = resources.server?.peakProcessHwmMiB ?? 0;
   if (scenario === 'ingest' || scenario === 'fanout') {

@@ -1,0 +1,61 @@
+/**
+ * What the bench reads off a server's `/metrics` (Prometheus text): its event-loop delay since
+ * the previous scrape, and the cumulative buckets of its location-ingest histogram.
+ */
+import type { LoopDelay } from './protocol.ts';
+
+/** Cumulative count per upper bound (seconds; `Infinity` for `+Inf`). */
+export type Buckets = Map<number, number>;
+
+export interface ServerScrape {
+  loop: LoopDelay | null;
+  ingest: Buckets | null;
+}
+
+const INGEST = 'delivery_location_ingest_duration_seconds_bucket';
+
+export function parseScrape(text: string): ServerScrape {
+  const lag = (name: string) => {
+    const m = new RegExp(`^delivery_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
+    return m ? Math.round(Number(m[1]) * 10_000) / 10 : NaN;
+  };
+  const loop = { p50: lag('p50'), p99: lag('p99'), max: lag('max') };
+  const ingest: Buckets = new Map();
+  for (const m of text.matchAll(new RegExp(`^${INGEST}\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))) {
+    ingest.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  }
+  return {
+    loop: Object.values(loop).every(Number.isFinite) ? loop : null,
+    ingest: ingest.size ? ingest : null,
+  };
+}
+
+/** The counts that came between two scrapes of several servers, bucket by bucket. */
+export function bucketsBetween(before: Buckets[], after: Buckets[]): Buckets {
+  const out: Buckets = new Map();
+  const add = (b: Buckets, sign: number) => {
+    for (const [le, n] of b) out.set(le, (out.get(le) ?? 0) + sign * n);
+  };
+  for (const b of after) add(b, 1);
+  for (const b of before) add(b, -1);
+  return out;
+}
+
+/**
+ * For each quantile, the upper bound (ms) of the first bucket holding it: "at most this".
+ * Null when nothing was counted; Infinity when the quantile is above the highest bound.
+ */
+export function bucketQuantiles(
+  buckets: Buckets,
+  quantiles: number[],
+): Record<string, number> | null {
+  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  const total = buckets.get(Infinity) ?? 0;
+  if (total <= 0) return null;
+  const out: Record<string, number> = {};
+  for (const q of quantiles) {
+    const le = bounds.find((b) => buckets.get(b)! >= q * total) ?? Infinity;
+    out[`p${Math.round(q * 1000) / 10}`] = le === Infinity ? Infinity : Math.round(le * 1e4) / 10;
+  }
+  return out;
+}
