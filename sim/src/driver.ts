@@ -84,7 +84,7 @@ export class VirtualDriver {
   private busy = false;
   private lastPoll = 0;
   private readonly offerTimers = new Map<string, { orderId: string; timer: NodeJS.Timeout }>();
-  private tickTimer: NodeJS.Timeout | undefined;
+  private cancelTicks: (() => void) | undefined;
   private cancelReports: (() => void) | undefined;
   private lastTick = 0;
 
@@ -149,15 +149,15 @@ export class VirtualDriver {
     this.socket.start();
     this.lastTick = Date.now();
     this.waitUntil = this.lastTick + this.rng.float(0, 20_000) / this.ctx.timeScale;
-    if (!this.opts.tickOnReport) this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    const repeat = this.ctx.repeat ?? repeatWithTimers;
+    if (!this.opts.tickOnReport) this.cancelTicks = repeat(TICK_MS, TICK_MS, () => this.tick());
     // Spread the fleet's reports evenly over the interval instead of in one burst.
     const every = this.ctx.locationEveryMs;
-    const repeat = this.ctx.repeat ?? repeatWithTimers;
     this.cancelReports = repeat(every, this.rng.float(0, every), () => this.sendLocation());
   }
 
   async stop(goOffline: boolean): Promise<void> {
-    clearInterval(this.tickTimer);
+    this.cancelTicks?.();
     this.cancelReports?.();
     for (const { timer } of this.offerTimers.values()) clearTimeout(timer);
     this.offerTimers.clear();

@@ -17,6 +17,8 @@ import net from 'node:net';
 import type { Dial, Wire, WireHandlers } from './socket.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** Tells a server's logs (and tests) which client connected. */
+export const USER_AGENT = 'delivery-sim lean-ws';
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
@@ -113,7 +115,7 @@ export class LeanWebSocket implements Wire {
     this.socket.on('connect', () => {
       this.socket.write(
         `GET ${target.pathname}${target.search} HTTP/1.1\r\n` +
-          `Host: ${target.host}\r\n` +
+          `Host: ${target.host}\r\nUser-Agent: ${USER_AGENT}\r\n` +
           'Upgrade: websocket\r\nConnection: Upgrade\r\n' +
           `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../../server/test/platform.ts';
+import { USER_AGENT } from './lean-ws.ts';
 import { Simulation, targetsOf, type SimOptions } from './simulation.ts';
 
 /**
@@ -17,14 +18,35 @@ describe('simulation against the platform', () => {
     await platform?.stop();
   });
 
-  it('delivers both orders of a tiny simulation', async () => {
-    const sim = new Simulation({ ...TINY, target: platform.baseUrl, prefix: uniquePrefix() });
-    const summary = await sim.run();
-    expect(summary.orders).toMatchObject({ placed: 2, matched: 2, delivered: 2, open: 0 });
-    expect(summary.latencyMs.match.count).toBe(2);
-    expect(summary.locations.acked).toBeGreaterThan(0);
-    expect(summary.counters['ws.unexpected'] ?? 0).toBe(0);
-  }, 30_000);
+  it.each([
+    ['the ws library', false],
+    ['the lean client', true],
+  ])(
+    'delivers both orders of a tiny simulation, drivers on %s',
+    async (_client, leanSockets) => {
+      const agents: Array<string | undefined> = [];
+      const onUpgrade = (req: { headers: Record<string, string | undefined> }) =>
+        agents.push(req.headers['user-agent']);
+      platform.app.server.on('upgrade', onUpgrade);
+      const sim = new Simulation({
+        ...TINY,
+        target: platform.baseUrl,
+        prefix: uniquePrefix(),
+        leanSockets,
+      });
+      const summary = await sim.run().finally(() => platform.app.server.off('upgrade', onUpgrade));
+      // The drivers' sockets came over the client asked for; the customers' always use ws.
+      const lean = agents.filter((a) => a === USER_AGENT).length;
+      // (A driver that reconnected counts twice.)
+      expect(lean === 0).toBe(!leanSockets);
+      expect(lean >= TINY.drivers!).toBe(leanSockets);
+      expect(summary.orders).toMatchObject({ placed: 2, matched: 2, delivered: 2, open: 0 });
+      expect(summary.latencyMs.match.count).toBe(2);
+      expect(summary.locations.acked).toBeGreaterThan(0);
+      expect(summary.counters['ws.unexpected'] ?? 0).toBe(0);
+    },
+    30_000,
+  );
 
   // Two instances share a database only on PostgreSQL + Redis; CI runs this file in both modes.
   it.runIf(realMode)(

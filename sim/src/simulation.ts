@@ -10,11 +10,13 @@ import { OrderBook, type Area, type SimContext } from './context.ts';
 import { VirtualDriver } from './driver.ts';
 import { distanceM, randomPointInDisc, round6, type Point } from './geo.ts';
 import { Api, ApiError, wsUrlOf } from './http.ts';
+import { dialLean } from './lean-ws.ts';
 import { VirtualMerchant, type MenuEntry, type StoreInfo } from './merchant.ts';
 import { PoissonArrivals } from './rates.ts';
 import { Rng } from './rng.ts';
 import { SimSocket } from './socket.ts';
 import { Counters, newHistogram, recordMs, summarize, type LatencySummary } from './stats.ts';
+import { TimerWheel } from './wheel.ts';
 
 export interface SimOptions {
   /**
@@ -50,6 +52,11 @@ export interface SimOptions {
   /** Progress line every this many ms (0: none). */
   progressEveryMs: number;
   localAddresses: string[];
+  /**
+   * Drivers connect with the lean client (src/lean-ws.ts) to `http://` targets instead of the
+   * `ws` library: the bench's choice, where the simulator shares the machine it measures.
+   */
+  leanSockets: boolean;
   log: (line: string) => void;
   /** Where the progress line goes (a TTY rewrites one line). */
   progress?: (line: string) => void;
@@ -77,6 +84,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   goOfflineOnStop: true,
   progressEveryMs: 2_000,
   localAddresses: [],
+  leanSockets: false,
   log: (line) => console.log(line),
 };
 
@@ -137,6 +145,7 @@ export class Simulation {
   private readonly rng: Rng;
   private readonly runId = randomBytes(4).toString('hex');
   private stopped = false;
+  private readonly wheel = new TimerWheel();
   private orderTimer: NodeJS.Timeout | undefined;
   private progressTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
@@ -190,8 +199,15 @@ export class Simulation {
       log: this.opts.log,
       orders: new OrderBook(() => this.ctx),
       localAddress: (i) => (addresses.length ? addresses[i % addresses.length] : undefined),
+      // Thousands of drivers' one-second moves and three-second reports, from one timer.
+      repeat: this.wheel.every,
     };
-    this.contexts = apis.map((api) => ({ ...shared, api, wsUrl: wsUrlOf(api.baseUrl) }));
+    this.contexts = apis.map((api) => ({
+      ...shared,
+      api,
+      wsUrl: wsUrlOf(api.baseUrl),
+      dial: this.opts.leanSockets && api.baseUrl.startsWith('http://') ? dialLean : undefined,
+    }));
     this.ctx = this.contexts[0]!;
   }
 
@@ -317,6 +333,7 @@ export class Simulation {
       for (const s of this.customerSockets.values()) s.stop();
       await Promise.all(this.drivers.map((d) => d.stop(this.opts.goOfflineOnStop)));
     }
+    this.wheel.halt();
     return this.summary();
   }
 

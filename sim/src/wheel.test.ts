@@ -45,7 +45,7 @@ describe('TimerWheel', () => {
     });
   });
 
-  it('catches up after a stall instead of skipping, and handles periods beyond one lap', () => {
+  it('fires once after a stall, keeping its phase, and handles periods beyond one lap', () => {
     const { wheel, clock } = wheelAt(10, 8); // one lap is 80 ms
     const short: number[] = [];
     const long: number[] = [];
@@ -53,12 +53,17 @@ describe('TimerWheel', () => {
     wheel.every(200, 200, () => long.push(clock.now));
     clock.now = 65; // one late turn: the short entry was due at 10, 20, ... 60
     wheel.turn();
-    expect(short).toEqual([65, 65, 65, 65, 65, 65]);
+    expect(short).toEqual([65]);
     for (clock.now = 70; clock.now <= 130; clock.now += 10) wheel.turn();
-    expect(short).toHaveLength(13);
+    expect(short).toEqual([65, 70, 80, 90, 100, 110, 120, 130]);
     expect(long).toEqual([]);
     for (; clock.now <= 610; clock.now += 10) wheel.turn();
     expect(long).toEqual([200, 400, 600]);
+    clock.now = 1_234; // a stall of more than a lap: the long entry was due at 800 and 1,000
+    wheel.turn();
+    expect(long).toEqual([200, 400, 600, 1_234]);
+    for (clock.now = 1_240; clock.now <= 1_410; clock.now += 10) wheel.turn();
+    expect(long).toEqual([200, 400, 600, 1_234, 1_400]);
   });
 
   it('stops an entry that is cancelled and keeps the others', () => {

@@ -3,8 +3,11 @@
  *
  * Thirty thousand reporting drivers on their own `setInterval` each cost the load generator a
  * timer callback per report on top of the report. A wheel fires them from one interval of
- * `resolutionMs`: on every turn, whatever came due since the last turn, in the order it came
- * due. A callback may be up to one turn late, never early, and a late turn does not skip any.
+ * `resolutionMs`: on every turn, whatever came due since the last turn. A callback may be up to
+ * one turn late, never early. After a stall it fires once, not once per period it missed, and
+ * keeps its phase: a simulated phone that was not scheduled for five seconds sends its
+ * position now, not two old ones in a burst, and a burst of every actor's missed callbacks
+ * would only make the next stall longer.
  */
 export type Repeat = (everyMs: number, firstAfterMs: number, fn: () => void) => () => void;
 
@@ -50,7 +53,8 @@ export class TimerWheel {
 
   /** Fires everything due by now. Called by the wheel's own interval; public for tests. */
   turn(): void {
-    const until = Math.floor(this.now() / this.resolutionMs);
+    const now = this.now();
+    const until = Math.floor(now / this.resolutionMs);
     // After a long stall, go round at most once: every slot is visited and its due entries fire.
     const from = Math.max(this.turned + 1, until - this.span + 1);
     let failure: { error: unknown } | undefined;
@@ -66,7 +70,8 @@ export class TimerWheel {
           later.push(entry); // due on a later lap of the wheel
           continue;
         }
-        entry.due += entry.everyMs;
+        // The next due time after now, in step with the first: periods missed are skipped.
+        entry.due += entry.everyMs * (Math.floor((now - entry.due) / entry.everyMs) + 1);
         this.place(entry);
         try {
           entry.fn();
@@ -98,8 +103,7 @@ export class TimerWheel {
   }
 
   private place(entry: Entry): void {
-    // Never into a slot the wheel has passed: it would wait a whole lap. An entry that is
-    // behind fires once per slot from here until it has caught up.
+    // Never into a slot the wheel has passed: it would wait a whole lap.
     const tick = Math.max(this.tickOf(entry.due), this.turned + 1);
     this.slots[tick % this.span]!.push(entry);
   }

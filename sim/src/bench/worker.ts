@@ -220,6 +220,7 @@ async function start(msg: InitMessage): Promise<void> {
     seed: `${msg.seed}/worker-${msg.worker}`,
     locationEveryMs: msg.locationEveryMs,
     localAddresses: [msg.localAddress],
+    leanSockets: msg.client === 'lean',
     progressEveryMs: 0,
     goOfflineOnStop: false,
     log: (line) => send({ type: 'log', worker: msg.worker, line }),
