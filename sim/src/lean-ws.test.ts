@@ -43,9 +43,12 @@ async function wsServer() {
 }
 
 /** A plain TCP server that answers each connection with `respond`. */
-async function rawServer(respond: (socket: net.Socket, request: string) => void) {
+async function rawServer(
+  respond: (socket: net.Socket, request: string) => void,
+  { allowHalfOpen = false } = {},
+) {
   const sockets: net.Socket[] = [];
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ allowHalfOpen }, (socket) => {
     sockets.push(socket);
     let request = '';
     const onData = (d: Buffer) => {
@@ -199,6 +202,32 @@ describe('LeanWebSocket', () => {
     const { heard, handlers } = recorder();
     open(url, handlers);
     await vi.waitFor(() => expect(heard).toEqual(['open', 'error', 'close:1002']));
+  });
+
+  it('says why in a close frame, and gives up on a server that never closes', async () => {
+    let after = Buffer.alloc(0);
+    const url = await rawServer(
+      (socket, request) => {
+        socket.on('data', (d: Buffer) => (after = Buffer.concat([after, d])));
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+            `Sec-WebSocket-Accept: ${acceptFor(request)}\r\n\r\n`,
+        );
+        socket.write(Buffer.from([0x91, 0])); // RSV1 set: no extension was agreed
+      },
+      { allowHalfOpen: true }, // and it neither answers the close frame nor closes
+    );
+    const { heard, handlers } = recorder();
+    open(url, handlers);
+    await vi.waitFor(() => expect(heard).toEqual(['open', 'error']));
+    await vi.waitFor(() => expect(after.length).toBe(8));
+    // A masked close frame (FIN, opcode 8, 2 bytes) whose payload is the code 1002.
+    expect([after[0], after[1]]).toEqual([0x88, 0x82]);
+    const code = ((after[6]! ^ after[2]!) << 8) | (after[7]! ^ after[3]!);
+    expect(code).toBe(1002);
+    await vi.waitFor(() => expect(heard).toEqual(['open', 'error', 'close:1002']), {
+      timeout: 4_000,
+    });
   });
 });
 

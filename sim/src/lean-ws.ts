@@ -159,6 +159,7 @@ export class LeanWebSocket implements Wire {
     if (this.state === OPEN && code !== 1006) {
       this.socket.end(encodeFrame(OP_CLOSE, closePayload(code, '')));
       this.state = CLOSING;
+      this.timer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS).unref();
     } else this.socket.destroy();
   }
 
