@@ -40,7 +40,7 @@ export interface SimContext {
   localAddress(index: number): string | undefined;
   /** The WebSocket client drivers connect with (default: the `ws` library). */
   dial?: Dial;
-  /** How drivers schedule their position reports (default: a timer each). */
+  /** How drivers schedule their moves and position reports (default: a timer each). */
   repeat?: Repeat;
 }
 

@@ -190,6 +190,15 @@ describe('LeanWebSocket', () => {
       await vi.waitFor(() => expect(r.heard).toEqual(['error', 'close:1006']));
   });
 
+  it('leaves wss:// to the ws library', async () => {
+    expect(() => open('wss://127.0.0.1:1/ws', recorder().handlers)).toThrow(/only ws:\/\//);
+    // Port 1 refuses the connection: the ws client reports it as an error and a close.
+    const { heard, handlers } = recorder();
+    const wire = dialLean('wss://127.0.0.1:1/ws', { handshakeTimeoutMs: 5_000 }, handlers);
+    cleanup.push(() => wire.terminate());
+    await vi.waitFor(() => expect(heard).toEqual(['error', 'close:1006']));
+  });
+
   it('fails the connection on a masked server frame', async () => {
     const url = await rawServer((socket, request) => {
       socket.write(

@@ -14,7 +14,7 @@
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import net from 'node:net';
-import type { Dial, Wire, WireHandlers } from './socket.ts';
+import { dialWs, type Dial, type Wire, type WireHandlers } from './socket.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Tells a server's logs (and tests) which client connected. */
@@ -297,5 +297,6 @@ export class LeanWebSocket implements Wire {
   }
 }
 
-/** `Dial` for `SimSocket` with the lean client. */
-export const dialLean: Dial = (url, opts, on) => new LeanWebSocket(url, opts, on);
+/** `Dial` for `SimSocket` with the lean client; `wss://` URLs, which it does not speak, get `ws`. */
+export const dialLean: Dial = (url, opts, on) =>
+  url.startsWith('ws://') ? new LeanWebSocket(url, opts, on) : dialWs(url, opts, on);

@@ -53,8 +53,8 @@ export interface SimOptions {
   progressEveryMs: number;
   localAddresses: string[];
   /**
-   * Drivers connect with the lean client (src/lean-ws.ts) to `http://` targets instead of the
-   * `ws` library: the bench's choice, where the simulator shares the machine it measures.
+   * Drivers connect with the lean client (src/lean-ws.ts; `ws` still for `https://` targets)
+   * instead of the `ws` library: the bench's choice, where the simulator shares the machine it measures.
    */
   leanSockets: boolean;
   log: (line: string) => void;
@@ -201,12 +201,12 @@ export class Simulation {
       localAddress: (i) => (addresses.length ? addresses[i % addresses.length] : undefined),
       // Thousands of drivers' one-second moves and three-second reports, from one timer.
       repeat: this.wheel.every,
+      dial: this.opts.leanSockets ? dialLean : undefined,
     };
     this.contexts = apis.map((api) => ({
       ...shared,
       api,
       wsUrl: wsUrlOf(api.baseUrl),
-      dial: this.opts.leanSockets && api.baseUrl.startsWith('http://') ? dialLean : undefined,
     }));
     this.ctx = this.contexts[0]!;
   }

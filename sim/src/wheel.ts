@@ -21,7 +21,6 @@ interface Entry {
 export class TimerWheel {
   /** Entries by the turn they are due in (`tickOf(due)`), modulo the number of slots. */
   private readonly slots: Entry[][];
-  private readonly span: number;
   private turned: number;
   private size = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -32,7 +31,6 @@ export class TimerWheel {
     slots = 1024,
   ) {
     this.slots = Array.from({ length: slots }, () => []);
-    this.span = slots;
     this.turned = Math.floor(this.now() / resolutionMs);
   }
 
@@ -56,14 +54,14 @@ export class TimerWheel {
     const now = this.now();
     const until = Math.floor(now / this.resolutionMs);
     // After a long stall, go round at most once: every slot is visited and its due entries fire.
-    const from = Math.max(this.turned + 1, until - this.span + 1);
+    const from = Math.max(this.turned + 1, until - this.slots.length + 1);
     let failure: { error: unknown } | undefined;
     for (let tick = from; tick <= until; tick++) {
       this.turned = tick;
-      const slot = this.slots[tick % this.span]!;
+      const slot = this.slots[tick % this.slots.length]!;
       if (slot.length === 0) continue;
       const later: Entry[] = [];
-      this.slots[tick % this.span] = later;
+      this.slots[tick % this.slots.length] = later;
       for (const entry of slot) {
         if (entry.cancelled) continue;
         if (this.tickOf(entry.due) > tick) {
@@ -90,7 +88,7 @@ export class TimerWheel {
   halt(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    for (let i = 0; i < this.span; i++) {
+    for (let i = 0; i < this.slots.length; i++) {
       for (const entry of this.slots[i]!) entry.cancelled = true;
       this.slots[i] = [];
     }
@@ -105,7 +103,7 @@ export class TimerWheel {
   private place(entry: Entry): void {
     // Never into a slot the wheel has passed: it would wait a whole lap.
     const tick = Math.max(this.tickOf(entry.due), this.turned + 1);
-    this.slots[tick % this.span]!.push(entry);
+    this.slots[tick % this.slots.length]!.push(entry);
   }
 }
 

@@ -67,7 +67,7 @@ function reporterContexts(msg: InitMessage): Map<string, SimContext> {
       log: (line) => send({ type: 'log', worker: msg.worker, line }),
       orders: new OrderBook(() => ctx),
       localAddress: () => msg.localAddress,
-      dial: msg.client === 'lean' && target.startsWith('http://') ? dialLean : undefined,
+      dial: msg.client === 'lean' ? dialLean : undefined,
       repeat: wheel.every,
     };
     contexts.set(target, ctx);
