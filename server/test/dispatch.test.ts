@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GeoIndex } from '../src/adapters/ports.ts';
+import { DISPATCH_BREAKER } from '../src/dispatch/breaker.ts';
 import { assignDriver } from '../src/dispatch/dispatch.repository.ts';
-import { createDispatchService } from '../src/dispatch/dispatch.service.ts';
+import { createDispatchService, LEASE_MS } from '../src/dispatch/dispatch.service.ts';
 import { ManualClock } from '../src/platform/clock.ts';
 import { createLogger } from '../src/platform/logger.ts';
 import {
@@ -21,7 +22,6 @@ import { startTestPlatform, type TestPlatform } from './platform.ts';
  * Matching with a clock the test moves: the sweeper is off and each test calls `tick()`, so
  * every offer, expiry and hand-over happens exactly when the test says.
  */
-const realMode = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 let tp: TestPlatform;
 let api: Api;
 let clock: ManualClock;
@@ -253,8 +253,9 @@ describe('the database decides races', () => {
         }
       },
     };
-    // The sweep's transactions, counted.
+    // The sweep's transactions and its statements outside them, counted.
     let transactions = 0;
+    let statements = 0;
     const db = tp.infra.db;
     const sweepDb = new Proxy(db, {
       get: (target, key, receiver) =>
@@ -263,7 +264,12 @@ describe('the database decides races', () => {
               transactions += 1;
               return target.transaction(fn);
             }
-          : Reflect.get(target, key, receiver),
+          : key === 'query'
+            ? (...args: Parameters<typeof db.query>) => {
+                statements += 1;
+                return target.query(...args);
+              }
+            : Reflect.get(target, key, receiver),
     });
     const dispatch = createDispatchService({
       db,
@@ -277,11 +283,12 @@ describe('the database decides races', () => {
 
     expect(await dispatch.tick()).toBe(6);
     // Every order now waits on its offer: the next sweep finds nothing due, and one claimer
-    // (not all 4) looks, in one transaction. (The clock has not moved, so the check for
-    // abandoned orders, once per tick interval, does not run again.)
+    // (not all 4) looks, with one statement and no transaction. (The clock has not moved, so
+    // the check for abandoned orders, once per tick interval, does not run again.)
     transactions = 0;
+    statements = 0;
     expect(await dispatch.tick()).toBe(0);
-    expect(transactions).toBe(1);
+    expect([transactions, statements]).toEqual([0, 1]);
     const { rows } = await tp.infra.db.query<{ order_id: string; driver_id: string }>(
       `SELECT order_id, driver_id FROM driver_offers WHERE status = 'pending' AND order_id = ANY($1::uuid[])`,
       [orders],
@@ -289,9 +296,109 @@ describe('the database decides races', () => {
     expect(rows.map((r) => r.order_id).sort()).toEqual([...orders].sort());
     expect(new Set(rows.map((r) => r.driver_id)).size).toBe(6);
     expect(new Set(rows.map((r) => r.driver_id))).toEqual(new Set(drivers.map((d) => d.id)));
-    // PGlite runs one transaction at a time, so only a real PostgreSQL lets claimers overlap.
-    if (realMode) expect(maxInFlight).toBeGreaterThanOrEqual(2);
-    else expect(maxInFlight).toBe(1);
+    // Searches run under a lease with no transaction open, so claimers overlap there even on
+    // PGlite, which runs one transaction at a time.
+    expect(maxInFlight).toBeGreaterThanOrEqual(2);
+  });
+
+  /** A sweeper whose geo searches wait until the test lets them go, and then no longer wait. */
+  function heldSweeper() {
+    const real = tp.infra.kv.geo;
+    let held = true;
+    const waiting: Array<() => void> = [];
+    let started!: () => void;
+    const firstSearch = new Promise<void>((resolve) => (started = resolve));
+    const geo: GeoIndex = {
+      ...real,
+      get: (id) => real.get(id),
+      search: async (...args) => {
+        started();
+        if (held) await new Promise<void>((resolve) => waiting.push(resolve));
+        return real.search(...args);
+      },
+    };
+    const dispatch = createDispatchService({
+      db: tp.infra.db,
+      geo,
+      publisher: tp.services.publisher,
+      clock: tp.infra.clock,
+      settings: { ...tp.config.dispatch, enabled: false },
+      log: createLogger({ logLevel: 'silent', instanceId: 'lease-test' }),
+      // Its search waits for the test, however slow the machine: no time-out.
+      breaker: { ...DISPATCH_BREAKER, timeoutMs: 120_000 },
+    });
+    const release = () => {
+      held = false;
+      waiting.splice(0).forEach((go) => go());
+    };
+    return { dispatch, firstSearch, release };
+  }
+
+  it("holds no lock on the order while it searches: the store's status change goes through", async () => {
+    const driver = await onlineDriver(0.2);
+    const orderId = await confirmedOrder();
+    const { dispatch, firstSearch, release } = heldSweeper();
+    const sweep = dispatch.tick();
+    await firstSearch;
+    // Before, the step held the order's row lock (and on PGlite the one transaction) through
+    // the search, and this request waited for the sweep to end.
+    const preparing = api('POST', `/api/v1/merchant/orders/${orderId}/preparing`, {
+      token: store.owner.token,
+    });
+    const first = await Promise.race([
+      preparing.then((res) => res.status),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3_000)),
+    ]);
+    release();
+    expect(first).toBe(200);
+    expect(await sweep).toBe(1);
+    expect((await offerOf(driver)).orderId).toBe(orderId);
+    const order = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+    expect(order.body.order).toMatchObject({ status: 'preparing', dispatchStatus: 'offered' });
+  });
+
+  it('makes no offer for an order cancelled while its candidates were searched', async () => {
+    const driver = await onlineDriver(0.2);
+    const orderId = await confirmedOrder();
+    const { dispatch, firstSearch, release } = heldSweeper();
+    const sweep = dispatch.tick();
+    await firstSearch;
+    const cancel = await api('POST', `/api/v1/orders/${orderId}/cancel`, {
+      token: customer.token,
+    });
+    expect(cancel.status).toBe(200);
+    release();
+    expect(await sweep).toBe(0); // the lease was void: nothing stepped
+    expect(await offerOf(driver)).toBeNull();
+    const offers = await tp.infra.db.query('SELECT 1 FROM driver_offers WHERE order_id = $1', [
+      orderId,
+    ]);
+    expect(offers.rowCount).toBe(0);
+    const order = await api('GET', `/api/v1/orders/${orderId}`, { token: customer.token });
+    expect(order.body.order).toMatchObject({ status: 'cancelled', dispatchStatus: 'stopped' });
+  });
+
+  it('takes over an order whose claimer stalled past its lease; the stalled one then does nothing', async () => {
+    const driver = await onlineDriver(0.2);
+    const orderId = await confirmedOrder();
+    // This claimer leases the order and stalls in its search (a process paused or dying).
+    const { dispatch, firstSearch, release } = heldSweeper();
+    const stalled = dispatch.tick();
+    await firstSearch;
+    expect(await tp.services.dispatch.tick()).toBe(0); // leased: no one else takes it
+    await advance(LEASE_MS - 1, [[driver, 0.2]]);
+    expect(await tp.services.dispatch.tick()).toBe(0);
+    await advance(1, [[driver, 0.2]]);
+    expect(await tp.services.dispatch.tick()).toBe(1);
+    expect((await offerOf(driver)).orderId).toBe(orderId);
+    // The stalled claimer's lease is void now: it finds the order changed and leaves it.
+    release();
+    expect(await stalled).toBe(0);
+    const offers = await tp.infra.db.query<{ status: string }>(
+      'SELECT status FROM driver_offers WHERE order_id = $1',
+      [orderId],
+    );
+    expect(offers.rows).toEqual([{ status: 'pending' }]);
   });
 
   it('assigns an order to exactly one of 50 drivers claiming it at once', async () => {

@@ -14,20 +14,70 @@ export interface DueOrder {
   earnings_cents: number;
 }
 
-/** Claims the next order due for dispatch work; other instances skip it while we hold it. */
-export async function claimDueOrder(tx: Queryable, now: Date): Promise<DueOrder | null> {
-  const { rows } = await tx.query<DueOrder>(
-    `SELECT o.id, o.merchant_id, o.customer_id, o.dispatch_status, o.dispatch_started_at,
-            o.dispatch_attempts, o.needs_attention_at, m.lat AS m_lat, m.lng AS m_lng,
-            o.delivery_fee_cents + o.tip_cents AS earnings_cents
-     FROM orders o JOIN merchants m ON m.id = o.merchant_id
-     WHERE o.dispatch_status IN ('searching', 'offered') AND o.dispatch_next_at <= $1
-     ORDER BY o.dispatch_next_at
-     LIMIT 1
-     FOR UPDATE OF o SKIP LOCKED`,
-    [now],
+export interface LeasedOrder extends DueOrder {
+  /** The lease's end, also its token: `dispatch_next_at` holds it while the lease is ours. */
+  leased_until: Date;
+}
+
+const DUE_ORDER_COLUMNS = `o.id, o.merchant_id, o.customer_id, o.dispatch_status,
+  o.dispatch_started_at, o.dispatch_attempts, o.needs_attention_at, m.lat AS m_lat, m.lng AS m_lng,
+  o.delivery_fee_cents + o.tip_cents AS earnings_cents`;
+
+/**
+ * Leases the next order due for dispatch work until `until`: one statement, so the row is
+ * locked only while it runs, and other claimers (of any instance) skip it while it is locked
+ * and pass it by once leased. The lease lets the candidates be searched with no lock held;
+ * `lockLeasedOrder` then takes the lock for the offer. If the process dies meanwhile, the
+ * order is due again when the lease runs out.
+ */
+export async function leaseDueOrder(
+  q: Queryable,
+  now: Date,
+  until: Date,
+): Promise<LeasedOrder | null> {
+  const { rows } = await q.query<LeasedOrder>(
+    `WITH leased AS (
+       UPDATE orders o SET dispatch_next_at = $2
+       WHERE o.id = (SELECT id FROM orders
+                     WHERE dispatch_status IN ('searching', 'offered') AND dispatch_next_at <= $1
+                     ORDER BY dispatch_next_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+         AND o.dispatch_status IN ('searching', 'offered') AND o.dispatch_next_at <= $1
+       RETURNING o.*
+     )
+     SELECT ${DUE_ORDER_COLUMNS}, o.dispatch_next_at AS leased_until
+     FROM leased o JOIN merchants m ON m.id = o.merchant_id`,
+    [now, until],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * Locks a leased order for its dispatch step, unless it changed meanwhile: a cancel, a
+ * driver's late answer to an expired offer or an admin's reassign moves `dispatch_next_at`
+ * or the status, and the lease is void (nothing comes back; whoever changed it kicked a sweep
+ * of its own).
+ */
+export async function lockLeasedOrder(
+  tx: Queryable,
+  id: string,
+  leasedUntil: Date,
+): Promise<DueOrder | null> {
+  const { rows } = await tx.query<DueOrder>(
+    `SELECT ${DUE_ORDER_COLUMNS} FROM orders o JOIN merchants m ON m.id = o.merchant_id
+     WHERE o.id = $1 AND o.dispatch_next_at = $2 AND o.dispatch_status IN ('searching', 'offered')
+     FOR UPDATE OF o`,
+    [id, leasedUntil],
+  );
+  return rows[0] ?? null;
+}
+
+/** Gives a lease back early (a failed search): the order is due again at once. */
+export async function releaseLease(q: Queryable, id: string, leasedUntil: Date, now: Date) {
+  await q.query(
+    `UPDATE orders SET dispatch_next_at = $3
+     WHERE id = $1 AND dispatch_next_at = $2 AND dispatch_status IN ('searching', 'offered')`,
+    [id, leasedUntil, now],
+  );
 }
 
 /** Expires the order's pending offer if its time is up; returns the driver it was for. */

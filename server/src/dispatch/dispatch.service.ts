@@ -1,7 +1,7 @@
 import type CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { GeoIndex } from '../adapters/ports.ts';
-import type { Db, Queryable, Tx } from '../db/db.ts';
+import type { Db, Tx } from '../db/db.ts';
 import { DomainError, notFound } from '../errors.ts';
 import {
   driverAssignments,
@@ -72,13 +72,22 @@ interface Candidate {
 
 export type DispatchService = ReturnType<typeof createDispatchService>;
 
+/**
+ * How long a claimer may search for an order's candidates before another may take it over.
+ * A search takes well under a second even under load; the lease only matters when a process
+ * dies mid-step, and then the order waits this long.
+ */
+export const LEASE_MS = 15_000;
+
 /** How many of the nearest drivers a ring search looks at, in turn, before the ring widens. */
 export const SEARCH_COUNTS = [100, 1_000] as const;
 
 /**
  * Matching: sequential, scored offers with a deadline. Every piece of state (whose turn it is,
  * when the offer expires, who declined) lives in PostgreSQL; any instance's sweeper may do the
- * next step, and the row lock taken with SKIP LOCKED makes sure only one does.
+ * next step. A lease taken with SKIP LOCKED makes sure only one does, and the order's row is
+ * locked only for the offer itself, not through the search (a store's status change waits on
+ * that lock).
  */
 export function createDispatchService(deps: DispatchDeps) {
   const { db, geo, publisher, clock, settings, log } = deps;
@@ -111,7 +120,7 @@ export function createDispatchService(deps: DispatchDeps) {
    * nearest hundred may all be carrying orders or answering other offers while free drivers
    * wait a little further out. Only when a whole ring holds nobody eligible does it widen.
    */
-  async function findCandidates(tx: Queryable, order: repo.DueOrder): Promise<Candidate[]> {
+  async function findCandidates(order: repo.DueOrder): Promise<Candidate[]> {
     const freshAfter = clock.now() - settings.driverStaleMs;
     for (const radius of settings.ringsKm) {
       for (const count of SEARCH_COUNTS) {
@@ -121,7 +130,7 @@ export function createDispatchService(deps: DispatchDeps) {
         const fresh = hits.filter((h) => h.at >= freshAfter);
         const distance = new Map(fresh.map((h) => [h.id, h.distanceKm]));
         const eligible = fresh.length
-          ? await repo.eligibleDrivers(tx, order.id, [...distance.keys()])
+          ? await repo.eligibleDrivers(sweepDb, order.id, [...distance.keys()])
           : [];
         if (eligible.length > 0) return rank(eligible, distance);
         if (hits.length < count) break; // this ring holds no one else
@@ -130,7 +139,7 @@ export function createDispatchService(deps: DispatchDeps) {
     return [];
   }
 
-  const breaker: CircuitBreaker<[Queryable, repo.DueOrder], Candidate[]> = createBreaker(
+  const breaker: CircuitBreaker<[repo.DueOrder], Candidate[]> = createBreaker(
     'driver-matching',
     findCandidates,
     deps.breaker ?? DISPATCH_BREAKER,
@@ -141,8 +150,11 @@ export function createDispatchService(deps: DispatchDeps) {
     if (offer) await publisher.publish(`driver:${driverId}`, 'offer.new', offer);
   }
 
-  /** One step for one due order: expire a lapsed offer, then offer the next best driver. */
-  async function step(tx: Tx, order: repo.DueOrder): Promise<void> {
+  /**
+   * One step for one due order, locked: expire a lapsed offer, then offer the best of the
+   * candidates searched for it under its lease (the insert skips any who got another offer).
+   */
+  async function step(tx: Tx, order: repo.DueOrder, candidates: Candidate[]): Promise<void> {
     const t = now();
     if (order.dispatch_status === 'offered') {
       const expired = await repo.expireDueOffer(tx, order.id, t);
@@ -166,7 +178,6 @@ export function createDispatchService(deps: DispatchDeps) {
         }
       }
     }
-    const candidates = await breaker.fire(tx, order);
     const earnings = order.earnings_cents;
     for (const c of candidates) {
       const expiresAt = new Date(t.getTime() + settings.offerTimeoutMs);
@@ -269,10 +280,11 @@ export function createDispatchService(deps: DispatchDeps) {
 
   /**
    * Processes due orders until none is left (at most `limit`); returns how many it handled.
-   * Up to `concurrency` claimers work side by side, each taking the next due order the others
-   * have not locked; one sweep runs per process at a time. The sweep starts with one claimer
-   * and another joins each time an order is claimed, so a sweep that finds nothing due (most
-   * of them: every status change kicks one) costs one short transaction, not `concurrency`.
+   * Up to `concurrency` claimers work side by side, each leasing the next due order no one
+   * else holds, searching its candidates with no lock held, then locking it only to make the
+   * offer; one sweep runs per process at a time. The sweep starts with one claimer and another
+   * joins each time an order is leased, so a sweep that finds nothing due (most of them: every
+   * status change kicks one) costs one statement, not `concurrency`.
    */
   async function tick(limit = 50): Promise<number> {
     if (running) return running;
@@ -292,25 +304,37 @@ export function createDispatchService(deps: DispatchDeps) {
           }),
         );
       };
+      /** Gives a failed step's lease back, so the order is due again at once. */
+      const release = (order: repo.LeasedOrder) =>
+        repo.releaseLease(sweepDb, order.id, order.leased_until, now()).catch((err: unknown) => {
+          log.warn({ err, orderId: order.id }, 'dispatch lease not released; it runs out');
+        });
       const claimer = async () => {
         while (claimed < limit && !failing) {
           if (breaker.opened) return; // orders stay queued, untouched, until it half-opens
           claimed += 1;
-          const did = await sweepDb.transaction(async (tx) => {
-            const order = failing ? null : await repo.claimDueOrder(tx, now());
-            // A claimer that failed set `failing` before its rollback freed its order: whoever
-            // claims that order next sees the flag and leaves it for the next sweep.
-            if (!order || failing) return false;
-            // More may be due: the next claimer starts while this one steps its order.
-            if (claimers.length < workers && claimed < limit) join();
-            await step(tx, order).catch((err: unknown) => {
-              failing = true; // before the rollback lets a waiting claimer take this order
-              throw err;
+          const t = now();
+          const order = await repo.leaseDueOrder(sweepDb, t, new Date(t.getTime() + LEASE_MS));
+          if (!order) return;
+          // A claimer that failed set `failing` before giving its order back: whoever leases
+          // that order next sees the flag and leaves it for the next sweep.
+          if (failing) return void (await release(order));
+          // More may be due: the next claimer starts while this one steps its order.
+          if (claimers.length < workers && claimed < limit) join();
+          try {
+            const candidates = await breaker.fire(order);
+            const stepped = await sweepDb.transaction(async (tx) => {
+              const locked = await repo.lockLeasedOrder(tx, order.id, order.leased_until);
+              if (!locked) return false; // changed while we searched: its changer kicked a sweep
+              await step(tx, locked, candidates);
+              return true;
             });
-            return true;
-          });
-          if (!did) return;
-          handled += 1;
+            if (stepped) handled += 1;
+          } catch (err) {
+            failing = true; // before the release lets a waiting claimer take this order
+            await release(order);
+            throw err;
+          }
         }
       };
       join();
