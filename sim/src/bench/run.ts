@@ -687,13 +687,14 @@ async function main(): Promise<void> {
 /**
  * Each server's `/metrics`: its event-loop delay since the previous scrape (prom-client resets
  * that histogram on every scrape) and its ingest histogram; nulls for a server that did not
- * answer.
+ * answer. An overloaded server may take a while: on `fc-v657` both servers of an orders run
+ * missed a 10 s limit, and the report lost their event-loop figures.
  */
 async function scrapeServers(targets: string[]): Promise<ServerScrape[]> {
   return Promise.all(
     targets.map(async (t) => {
       try {
-        const res = await fetch(`${t}/metrics`, { signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`${t}/metrics`, { signal: AbortSignal.timeout(30_000) });
         return parseScrape(await res.text());
       } catch {
         return { loop: null, ingest: null };
