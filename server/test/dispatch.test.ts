@@ -334,12 +334,18 @@ describe('the database decides races', () => {
     return { dispatch, firstSearch, release };
   }
 
-  it("holds no lock on the order while it searches: the store's status change goes through", async () => {
+  /** A driver nearby and a confirmed order, whose sweep is held in its search. */
+  async function orderInHeldSearch() {
     const driver = await onlineDriver(0.2);
     const orderId = await confirmedOrder();
     const { dispatch, firstSearch, release } = heldSweeper();
     const sweep = dispatch.tick();
     await firstSearch;
+    return { driver, orderId, sweep, release };
+  }
+
+  it("holds no lock on the order while it searches: the store's status change goes through", async () => {
+    const { driver, orderId, sweep, release } = await orderInHeldSearch();
     // Before, the step held the order's row lock (and on PGlite the one transaction) through
     // the search, and this request waited for the sweep to end.
     const preparing = api('POST', `/api/v1/merchant/orders/${orderId}/preparing`, {
@@ -358,11 +364,7 @@ describe('the database decides races', () => {
   });
 
   it('makes no offer for an order cancelled while its candidates were searched', async () => {
-    const driver = await onlineDriver(0.2);
-    const orderId = await confirmedOrder();
-    const { dispatch, firstSearch, release } = heldSweeper();
-    const sweep = dispatch.tick();
-    await firstSearch;
+    const { driver, orderId, sweep, release } = await orderInHeldSearch();
     const cancel = await api('POST', `/api/v1/orders/${orderId}/cancel`, {
       token: customer.token,
     });
@@ -379,12 +381,8 @@ describe('the database decides races', () => {
   });
 
   it('takes over an order whose claimer stalled past its lease; the stalled one then does nothing', async () => {
-    const driver = await onlineDriver(0.2);
-    const orderId = await confirmedOrder();
     // This claimer leases the order and stalls in its search (a process paused or dying).
-    const { dispatch, firstSearch, release } = heldSweeper();
-    const stalled = dispatch.tick();
-    await firstSearch;
+    const { driver, orderId, sweep: stalled, release } = await orderInHeldSearch();
     expect(await tp.services.dispatch.tick()).toBe(0); // leased: no one else takes it
     await advance(LEASE_MS - 1, [[driver, 0.2]]);
     expect(await tp.services.dispatch.tick()).toBe(0);
