@@ -14,17 +14,13 @@ export interface DueOrder {
   earnings_cents: number;
 }
 
-export interface LeasedOrder extends DueOrder {
-  /** The lease's end, also its token: `dispatch_next_at` holds it while the lease is ours. */
-  leased_until: Date;
-}
-
 const DUE_ORDER_COLUMNS = `o.id, o.merchant_id, o.customer_id, o.dispatch_status,
   o.dispatch_started_at, o.dispatch_attempts, o.needs_attention_at, m.lat AS m_lat, m.lng AS m_lng,
   o.delivery_fee_cents + o.tip_cents AS earnings_cents`;
 
 /**
- * Leases the next order due for dispatch work until `until`: one statement, so the row is
+ * Leases the next order due for dispatch work until `until`, which is also the lease's token:
+ * `dispatch_next_at` holds it while the lease is ours. One statement, so the row is
  * locked only while it runs, and other claimers (of any instance) skip it while it is locked
  * and pass it by once leased. The lease lets the candidates be searched with no lock held;
  * `lockLeasedOrder` then takes the lock for the offer. If the process dies meanwhile, the
@@ -34,8 +30,8 @@ export async function leaseDueOrder(
   q: Queryable,
   now: Date,
   until: Date,
-): Promise<LeasedOrder | null> {
-  const { rows } = await q.query<LeasedOrder>(
+): Promise<DueOrder | null> {
+  const { rows } = await q.query<DueOrder>(
     `WITH leased AS (
        UPDATE orders o SET dispatch_next_at = $2
        WHERE o.id = (SELECT id FROM orders
@@ -44,8 +40,7 @@ export async function leaseDueOrder(
          AND o.dispatch_status IN ('searching', 'offered') AND o.dispatch_next_at <= $1
        RETURNING o.*
      )
-     SELECT ${DUE_ORDER_COLUMNS}, o.dispatch_next_at AS leased_until
-     FROM leased o JOIN merchants m ON m.id = o.merchant_id`,
+     SELECT ${DUE_ORDER_COLUMNS} FROM leased o JOIN merchants m ON m.id = o.merchant_id`,
     [now, until],
   );
   return rows[0] ?? null;

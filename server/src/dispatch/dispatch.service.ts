@@ -305,26 +305,27 @@ export function createDispatchService(deps: DispatchDeps) {
         );
       };
       /** Gives a failed step's lease back, so the order is due again at once. */
-      const release = (order: repo.LeasedOrder) =>
-        repo.releaseLease(sweepDb, order.id, order.leased_until, now()).catch((err: unknown) => {
-          log.warn({ err, orderId: order.id }, 'dispatch lease not released; it runs out');
+      const release = (orderId: string, leasedUntil: Date) =>
+        repo.releaseLease(sweepDb, orderId, leasedUntil, now()).catch((err: unknown) => {
+          log.warn({ err, orderId }, 'dispatch lease not released; it runs out');
         });
       const claimer = async () => {
         while (claimed < limit && !failing) {
           if (breaker.opened) return; // orders stay queued, untouched, until it half-opens
           claimed += 1;
           const t = now();
-          const order = await repo.leaseDueOrder(sweepDb, t, new Date(t.getTime() + LEASE_MS));
+          const leasedUntil = new Date(t.getTime() + LEASE_MS);
+          const order = await repo.leaseDueOrder(sweepDb, t, leasedUntil);
           if (!order) return;
           // A claimer that failed set `failing` before giving its order back: whoever leases
           // that order next sees the flag and leaves it for the next sweep.
-          if (failing) return void (await release(order));
+          if (failing) return void (await release(order.id, leasedUntil));
           // More may be due: the next claimer starts while this one steps its order.
           if (claimers.length < workers && claimed < limit) join();
           try {
             const candidates = await breaker.fire(order);
             const stepped = await sweepDb.transaction(async (tx) => {
-              const locked = await repo.lockLeasedOrder(tx, order.id, order.leased_until);
+              const locked = await repo.lockLeasedOrder(tx, order.id, leasedUntil);
               if (!locked) return false; // changed while we searched: its changer kicked a sweep
               await step(tx, locked, candidates);
               return true;
@@ -332,7 +333,7 @@ export function createDispatchService(deps: DispatchDeps) {
             if (stepped) handled += 1;
           } catch (err) {
             failing = true; // before the release lets a waiting claimer take this order
-            await release(order);
+            await release(order.id, leasedUntil);
             throw err;
           }
         }
