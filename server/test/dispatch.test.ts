@@ -301,10 +301,14 @@ describe('the database decides races', () => {
     expect(maxInFlight).toBeGreaterThanOrEqual(2);
   });
 
-  /** A sweeper whose geo searches wait until the test lets them go, and then no longer wait. */
-  function heldSweeper() {
+  /**
+   * A sweeper whose geo searches wait until the test lets them go, and then no longer wait.
+   * With `kicks` it also sweeps when kicked, as a server's does.
+   */
+  function heldSweeper({ kicks = false } = {}) {
     const real = tp.infra.kv.geo;
     let held = true;
+    let searches = 0;
     const waiting: Array<() => void> = [];
     let started!: () => void;
     const firstSearch = new Promise<void>((resolve) => (started = resolve));
@@ -312,6 +316,7 @@ describe('the database decides races', () => {
       ...real,
       get: (id) => real.get(id),
       search: async (...args) => {
+        searches += 1;
         started();
         if (held) await new Promise<void>((resolve) => waiting.push(resolve));
         return real.search(...args);
@@ -322,7 +327,7 @@ describe('the database decides races', () => {
       geo,
       publisher: tp.services.publisher,
       clock: tp.infra.clock,
-      settings: { ...tp.config.dispatch, enabled: false },
+      settings: { ...tp.config.dispatch, enabled: kicks },
       log: createLogger({ logLevel: 'silent', instanceId: 'lease-test' }),
       // Its search waits for the test, however slow the machine: no time-out.
       breaker: { ...DISPATCH_BREAKER, timeoutMs: 120_000 },
@@ -331,17 +336,17 @@ describe('the database decides races', () => {
       held = false;
       waiting.splice(0).forEach((go) => go());
     };
-    return { dispatch, firstSearch, release };
+    return { dispatch, firstSearch, release, searches: () => searches };
   }
 
   /** A driver nearby and a confirmed order, whose sweep is held in its search. */
-  async function orderInHeldSearch() {
+  async function orderInHeldSearch(opts: { kicks?: boolean } = {}) {
     const driver = await onlineDriver(0.2);
     const orderId = await confirmedOrder();
-    const { dispatch, firstSearch, release } = heldSweeper();
+    const { dispatch, firstSearch, release, searches } = heldSweeper(opts);
     const sweep = dispatch.tick();
     await firstSearch;
-    return { driver, orderId, sweep, release };
+    return { driver, orderId, sweep, release, dispatch, searches };
   }
 
   it("holds no lock on the order while it searches: the store's status change goes through", async () => {
@@ -397,6 +402,28 @@ describe('the database decides races', () => {
       [orderId],
     );
     expect(offers.rows).toEqual([{ status: 'pending' }]);
+  });
+
+  it('stops only once the sweep in progress has made its offer, and sweeps no more', async () => {
+    const held = await orderInHeldSearch({ kicks: true });
+    const { driver, orderId, sweep, release, dispatch } = held;
+    let stopped = false;
+    const stopping = dispatch.stop().then(() => (stopped = true));
+    dispatch.kick(); // a status change seen during the sweep: it would sweep again after it
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stopped).toBe(false); // shutdown closes the database pool after this
+    release();
+    await stopping;
+    expect(await sweep).toBe(1);
+    expect((await offerOf(driver)).orderId).toBe(orderId);
+    const searched = held.searches();
+    const later = await confirmedOrder(); // due now, and kicked
+    dispatch.kick();
+    expect(await dispatch.tick()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(held.searches()).toBe(searched);
+    const order = await api('GET', `/api/v1/orders/${later}`, { token: customer.token });
+    expect(order.body.order).toMatchObject({ dispatchStatus: 'searching' });
   });
 
   it('assigns an order to exactly one of 50 drivers claiming it at once', async () => {

@@ -264,9 +264,11 @@ export function createDispatchService(deps: DispatchDeps) {
   let kickedWhileRunning = false;
   let lastAbandonedCheck = -Infinity;
   let running: Promise<number> | null = null;
+  /** Set by `stop()`: no sweep starts any more, and one in progress takes no further order. */
+  let stopped = false;
   /** Asks the local sweeper to run soon (a hint only: the database is the source of truth). */
   function kick() {
-    if (kickScheduled || !settings.enabled) return;
+    if (kickScheduled || stopped || !settings.enabled) return;
     if (running) {
       kickedWhileRunning = true; // the sweep may have looked already: it runs once more
       return;
@@ -288,6 +290,7 @@ export function createDispatchService(deps: DispatchDeps) {
    */
   async function tick(limit = 50): Promise<number> {
     if (running) return running;
+    if (stopped) return 0;
     running = (async () => {
       let handled = 0;
       let claimed = 0;
@@ -310,7 +313,7 @@ export function createDispatchService(deps: DispatchDeps) {
           log.warn({ err, orderId }, 'dispatch lease not released; it runs out');
         });
       const claimer = async () => {
-        while (claimed < limit && !failing) {
+        while (claimed < limit && !failing && !stopped) {
           if (breaker.opened) return; // orders stay queued, untouched, until it half-opens
           claimed += 1;
           const t = now();
@@ -348,7 +351,7 @@ export function createDispatchService(deps: DispatchDeps) {
       if (limit > 0 && handled >= limit) kickedWhileRunning = true; // more may be due: go on
       // Abandoned orders are looked for once per tick interval, not on every kicked sweep:
       // under load a sweep runs many times a second and this query scans the open orders.
-      if (clock.now() - lastAbandonedCheck >= (settings.tickMs ?? 0)) {
+      if (!stopped && clock.now() - lastAbandonedCheck >= (settings.tickMs ?? 0)) {
         lastAbandonedCheck = clock.now();
         const flagged = await sweepDb.transaction((tx) =>
           repo.flagAbandonedOrders(tx, new Date(clock.now() - settings.offlineFlagMs), now()),
@@ -448,10 +451,20 @@ export function createDispatchService(deps: DispatchDeps) {
     return outcome;
   }
 
+  /**
+   * Shutdown: waits for the sweep in progress (an order it leased is stepped or given back)
+   * and starts none after it, so no step reaches a database pool that is being closed.
+   */
+  async function stop(): Promise<void> {
+    stopped = true;
+    await running?.catch(() => 0);
+  }
+
   return {
     onStatusChange,
     tick,
     kick,
+    stop,
     breaker,
     accept: (driverId: string, offerId: string) => respond(driverId, offerId, true),
     reject: (driverId: string, offerId: string) => respond(driverId, offerId, false),

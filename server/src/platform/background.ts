@@ -41,7 +41,7 @@ export function startBackgroundWork(config: Config, infra: Infra, services: Serv
       clearInterval(sweeper);
       await jobs.stop(); // a running job stops at its next checkpoint
       await services.tracking.stop();
-      await services.dispatch.tick(0).catch(() => 0); // waits for a sweep in progress
+      await services.dispatch.stop(); // waits for a sweep in progress, starts no other
       await services.history.stop();
     },
   };
