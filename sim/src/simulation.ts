@@ -332,6 +332,8 @@ export class Simulation {
       for (const m of this.merchants) m.stop();
       for (const s of this.customerSockets.values()) s.stop();
       await Promise.all(this.drivers.map((d) => d.stop(this.opts.goOfflineOnStop)));
+      // Requests still under way (a merchant's step, an order being placed) are answered first.
+      for (const c of this.contexts) void c.api.close().catch(() => undefined);
     }
     this.wheel.halt();
     return this.summary();
