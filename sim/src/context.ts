@@ -26,6 +26,10 @@ export interface SimContext {
     delivery: Histogram;
     /** Driver's `recordedAt` → customer socket receives `order.driver_location`. */
     fanout: Histogram;
+    /** The offer's `offeredAt` (server clock) → its `offer.new` reaches the driver's socket. */
+    offerReach: Histogram;
+    /** POST accept/reject round trip (retries included); the answer must land within 30 s. */
+    offerAnswer: Histogram;
   };
   /** Simulated seconds per real second: 1 is real time; 10 makes kitchens and wheels 10× faster. */
   timeScale: number;

@@ -6,6 +6,7 @@ import { Mover, type VehicleType } from './movement.ts';
 import type { Rng } from './rng.ts';
 import { SimSocket, type ChannelEventMsg } from './socket.ts';
 import { repeatWithTimers } from './wheel.ts';
+import { recordMs } from './stats.ts';
 
 export interface DriverAccount {
   id: string;
@@ -270,6 +271,9 @@ export class VirtualDriver {
     }
     if (this.offerTimers.has(offerId)) return;
     this.ctx.counters.inc('offers.received');
+    const offeredAt = typeof data.offeredAt === 'string' ? Date.parse(data.offeredAt) : NaN;
+    if (Number.isFinite(offeredAt))
+      recordMs(this.ctx.histograms.offerReach, Date.now() - offeredAt);
     const decision = decideOffer(this.rng, this.ctx.offerPolicy);
     const full = this.jobs.length >= MAX_JOBS;
     const expiresAt = typeof data.expiresAt === 'string' ? Date.parse(data.expiresAt) : NaN;
@@ -302,9 +306,12 @@ export class VirtualDriver {
   ): Promise<void> {
     if (this.ctx.stopped()) return;
     const path = `/api/v1/driver/offers/${offerId}/${accept ? 'accept' : 'reject'}`;
+    const started = performance.now();
     try {
       await this.ctx.api.post(path, { token: this.account.token, retry: true });
+      recordMs(this.ctx.histograms.offerAnswer, performance.now() - started);
     } catch (err) {
+      recordMs(this.ctx.histograms.offerAnswer, performance.now() - started);
       if (!answeredBefore(err, accept)) {
         const code = err instanceof ApiError ? err.code : 'UNKNOWN';
         this.ctx.counters.inc(`offers.answer_failed.${code}`);

@@ -37,7 +37,7 @@ export interface ApiOptions {
   /** How long a request may wait for the answer's headers, and then between body chunks. */
   timeoutMs?: number;
   /**
-   * Connections kept open to the server (default 64); further requests wait for one here.
+   * Connections kept open to the server (default 256); further requests wait for one here.
    * Thousands of simulated people share this process, and a burst of them (the end of a
    * 503 pause) would otherwise open as many connections at once, each accepted and set up
    * by the server while it is already struggling.
@@ -110,7 +110,7 @@ export class Api {
     this.prefix = url.pathname.replace(/\/$/, '');
     const timeoutMs = opts.timeoutMs ?? 15_000;
     this.pool = new Pool(url.origin, {
-      connections: opts.connections ?? 64,
+      connections: opts.connections ?? 256,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });

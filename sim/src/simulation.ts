@@ -186,6 +186,8 @@ export class Simulation {
         match: newHistogram(),
         delivery: newHistogram(),
         fanout: newHistogram(),
+        offerReach: newHistogram(),
+        offerAnswer: newHistogram(),
       },
       timeScale: this.opts.timeScale,
       offerPolicy: {

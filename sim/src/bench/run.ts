@@ -883,6 +883,8 @@ async function buildReport(
       match,
       delivery: summarize(merge([sim], 'delivery')),
       locationAck: summarize(merge([sim], 'ack')),
+      offerReach: summarize(merge([sim], 'offerReach')),
+      offerAnswer: summarize(merge([sim], 'offerAnswer')),
     },
     targets: [
       {

@@ -47,6 +47,8 @@ function reporterContexts(msg: InitMessage): Map<string, SimContext> {
     match: newHistogram(),
     delivery: newHistogram(),
     fanout: newHistogram(),
+    offerReach: newHistogram(),
+    offerAnswer: newHistogram(),
   };
   reporterHistograms = histograms;
   // Reports go out from one timer, and (unless told otherwise) over the lean client: the
