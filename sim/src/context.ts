@@ -13,6 +13,11 @@ export interface Area {
 /** What every virtual actor of one simulation shares. */
 export interface SimContext {
   api: Api;
+  /**
+   * Where a driver's answers to offers go (default `api`). An answer is due within 30 s; a
+   * phone sends it at once, not after its own or other drivers' background requests.
+   */
+  answers?: Api;
   wsUrl: string;
   counters: Counters;
   histograms: {

@@ -308,7 +308,10 @@ export class VirtualDriver {
     const path = `/api/v1/driver/offers/${offerId}/${accept ? 'accept' : 'reject'}`;
     const started = performance.now();
     try {
-      await this.ctx.api.post(path, { token: this.account.token, retry: true });
+      await (this.ctx.answers ?? this.ctx.api).post(path, {
+        token: this.account.token,
+        retry: true,
+      });
       recordMs(this.ctx.histograms.offerAnswer, performance.now() - started);
     } catch (err) {
       recordMs(this.ctx.histograms.offerAnswer, performance.now() - started);

@@ -125,6 +125,17 @@ function errorCount(c: Counters): number {
   );
 }
 
+/**
+ * Whose requests a context makes. Each kind has its own connections to each instance and its
+ * own pause after a 503, as separate apps on separate phones would. Drivers' answers to offers
+ * are a kind of their own: an answer is due within 30 s, and a phone sends it at once, while
+ * in one shared queue it waited behind thousands of other drivers' pickups and refreshes.
+ */
+type ActorKind = 'customers' | 'merchants' | 'drivers' | 'offer answers';
+const ACTOR_KINDS: readonly ActorKind[] = ['customers', 'merchants', 'drivers', 'offer answers'];
+/** Connections per kind of actor and instance (see `ApiOptions.connections`). */
+const CONNECTIONS_PER_KIND = 128;
+
 /** Drivers of one simulation that may be going online at once (see `start`). */
 const MAX_STARTING = 32;
 
@@ -136,10 +147,10 @@ const MAX_STARTING = 32;
 export class Simulation {
   readonly opts: SimOptions;
   readonly counters = new Counters();
-  /** What the actors share; its `api` and `wsUrl` are the first instance's. */
+  /** What the actors share; its `api` and `wsUrl` are the customers' on the first instance. */
   readonly ctx: SimContext;
-  /** One context per instance in `target`, differing only in `api` and `wsUrl`. */
-  private readonly contexts: readonly SimContext[];
+  /** Per kind of actor, one context per instance in `target`, differing in `api` and `wsUrl`. */
+  private readonly contexts: Record<ActorKind, readonly SimContext[]>;
   readonly drivers: VirtualDriver[] = [];
   readonly merchants: VirtualMerchant[] = [];
   private readonly rng: Rng;
@@ -162,17 +173,20 @@ export class Simulation {
   constructor(options: Partial<SimOptions> = {}) {
     this.opts = { ...DEFAULT_SIM_OPTIONS, ...options };
     this.rng = new Rng(this.opts.seed);
-    // Each instance has its own Api, so a 503 from one holds back only the requests to it.
-    const apis = targetsOf(this.opts.target).map(
-      (target) =>
-        new Api(target, this.counters, {
-          isStopped: () => this.stopped,
-          onPause: (ms, status, path) =>
-            this.opts.log(
-              `${target} answered ${status} to ${path}: holding its requests for ${Math.round(ms / 1000)} s (at most 60 s at a time)`,
-            ),
-        }),
-    );
+    // Each instance has its own Api per kind of actor, so a 503 from one holds back only
+    // that kind's requests to it.
+    const apisOf = (kind: ActorKind) =>
+      targetsOf(this.opts.target).map(
+        (target) =>
+          new Api(target, this.counters, {
+            connections: CONNECTIONS_PER_KIND,
+            isStopped: () => this.stopped,
+            onPause: (ms, status, path) =>
+              this.opts.log(
+                `${target} answered ${status} to ${path}: holding the ${kind} requests for ${Math.round(ms / 1000)} s (at most 60 s at a time)`,
+              ),
+          }),
+      );
     const area: Area = {
       centre: { lat: this.opts.area.lat, lng: this.opts.area.lng },
       radiusM: this.opts.area.radiusKm * 1000,
@@ -205,17 +219,22 @@ export class Simulation {
       repeat: this.wheel.every,
       dial: this.opts.leanSockets ? dialLean : undefined,
     };
-    this.contexts = apis.map((api) => ({
-      ...shared,
-      api,
-      wsUrl: wsUrlOf(api.baseUrl),
-    }));
-    this.ctx = this.contexts[0]!;
+    const contextsOf = (kind: ActorKind) =>
+      apisOf(kind).map((api) => ({ ...shared, api, wsUrl: wsUrlOf(api.baseUrl) }));
+    const answers = apisOf('offer answers');
+    this.contexts = {
+      customers: contextsOf('customers'),
+      merchants: contextsOf('merchants'),
+      drivers: contextsOf('drivers').map((ctx, i) => ({ ...ctx, answers: answers[i] })),
+      'offer answers': answers.map((api) => ({ ...shared, api, wsUrl: wsUrlOf(api.baseUrl) })),
+    };
+    this.ctx = this.contexts.customers[0]!;
   }
 
   /** The context of the `i`th actor of a kind: actors take the instances in turn. */
-  private at(i: number): SimContext {
-    return this.contexts[i % this.contexts.length]!;
+  private at(kind: ActorKind, i: number): SimContext {
+    const contexts = this.contexts[kind];
+    return contexts[i % contexts.length]!;
   }
 
   get orders(): OrderBook {
@@ -248,7 +267,7 @@ export class Simulation {
         store.info,
         store.menu,
         this.rng.fork(`merchant/${m.email}`),
-        this.at(this.merchants.length),
+        this.at('merchants', this.merchants.length),
         this.merchants.length,
       );
       this.merchants.push(vm);
@@ -273,7 +292,13 @@ export class Simulation {
           this.ctx.area.centre,
           this.ctx.area.radiusM,
         );
-        const d = new VirtualDriver(a, start, rng, this.at(i), i + this.merchants.length);
+        const d = new VirtualDriver(
+          a,
+          start,
+          rng,
+          this.at('drivers', i),
+          i + this.merchants.length,
+        );
         this.drivers.push(d);
         await sleep((spreadMs * i) / Math.max(1, driverAccounts.length));
         await starting(async () => {
@@ -335,7 +360,9 @@ export class Simulation {
       for (const s of this.customerSockets.values()) s.stop();
       await Promise.all(this.drivers.map((d) => d.stop(this.opts.goOfflineOnStop)));
       // Requests still under way (a merchant's step, an order being placed) are answered first.
-      for (const c of this.contexts) void c.api.close().catch(() => undefined);
+      for (const kind of ACTOR_KINDS) {
+        for (const c of this.contexts[kind]) void c.api.close().catch(() => undefined);
+      }
     }
     this.wheel.halt();
     return this.summary();
@@ -451,7 +478,7 @@ export class Simulation {
     // The same draw as `rng.pick`, kept as an index: the customer's instance follows from it.
     const c = rng.int(0, this.customers.length - 1);
     const customer = this.customers[c]!;
-    const ctx = this.at(c);
+    const ctx = this.at('customers', c);
     const store = rng.pick(this.stores);
     const lines = Math.min(store.menu.length, rng.int(1, 3));
     const items = new Map<string, number>();
