@@ -2,7 +2,7 @@ import type { OfferPolicy } from './decisions.ts';
 import type { Point } from './geo.ts';
 import type { Api } from './http.ts';
 import type { Dial } from './socket.ts';
-import type { Counters, Histogram } from './stats.ts';
+import { newHistogram, type Counters, type Histogram } from './stats.ts';
 import type { Repeat } from './wheel.ts';
 
 export interface Area {
@@ -51,6 +51,19 @@ export interface SimContext {
   dial?: Dial;
   /** How drivers schedule their moves and position reports (default: a timer each). */
   repeat?: Repeat;
+}
+
+/** Empty histograms for every latency a simulation records. */
+export function newSimHistograms(): SimContext['histograms'] {
+  return {
+    ack: newHistogram(),
+    placement: newHistogram(),
+    match: newHistogram(),
+    delivery: newHistogram(),
+    fanout: newHistogram(),
+    offerReach: newHistogram(),
+    offerAnswer: newHistogram(),
+  };
 }
 
 export interface OrderRecord {

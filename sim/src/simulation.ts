@@ -6,7 +6,7 @@ import {
   type Accounts,
   type CustomerAccount,
 } from './accounts.ts';
-import { OrderBook, type Area, type SimContext } from './context.ts';
+import { newSimHistograms, OrderBook, type Area, type SimContext } from './context.ts';
 import { VirtualDriver } from './driver.ts';
 import { distanceM, randomPointInDisc, round6, type Point } from './geo.ts';
 import { Api, ApiError, wsUrlOf } from './http.ts';
@@ -15,7 +15,7 @@ import { VirtualMerchant, type MenuEntry, type StoreInfo } from './merchant.ts';
 import { PoissonArrivals } from './rates.ts';
 import { Rng } from './rng.ts';
 import { SimSocket } from './socket.ts';
-import { Counters, newHistogram, recordMs, summarize, type LatencySummary } from './stats.ts';
+import { Counters, recordMs, summarize, type LatencySummary } from './stats.ts';
 import { TimerWheel } from './wheel.ts';
 
 export interface SimOptions {
@@ -194,15 +194,7 @@ export class Simulation {
     const addresses = this.opts.localAddresses;
     const shared: Omit<SimContext, 'api' | 'wsUrl'> = {
       counters: this.counters,
-      histograms: {
-        ack: newHistogram(),
-        placement: newHistogram(),
-        match: newHistogram(),
-        delivery: newHistogram(),
-        fanout: newHistogram(),
-        offerReach: newHistogram(),
-        offerAnswer: newHistogram(),
-      },
+      histograms: newSimHistograms(),
       timeScale: this.opts.timeScale,
       offerPolicy: {
         acceptProbability: this.opts.acceptProbability,

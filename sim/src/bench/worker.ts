@@ -4,14 +4,14 @@
  * the bench over IPC.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { OrderBook, type SimContext } from '../context.ts';
+import { newSimHistograms, OrderBook, type SimContext } from '../context.ts';
 import { VirtualDriver } from '../driver.ts';
 import { randomPointInDisc } from '../geo.ts';
 import { Api, wsUrlOf } from '../http.ts';
 import { dialLean } from '../lean-ws.ts';
 import { Rng } from '../rng.ts';
 import { Simulation } from '../simulation.ts';
-import { Counters, encodeHistogram, newHistogram, type Histogram } from '../stats.ts';
+import { Counters, encodeHistogram, type Histogram } from '../stats.ts';
 import { TimerWheel } from '../wheel.ts';
 import type { FromWorker, GoMessage, InitMessage, ToWorker, WorkerResult } from './protocol.ts';
 
@@ -41,15 +41,7 @@ function reporterContexts(msg: InitMessage): Map<string, SimContext> {
     centre: { lat: msg.area.lat, lng: msg.area.lng },
     radiusM: msg.area.radiusKm * 1000,
   };
-  const histograms = {
-    ack: newHistogram(),
-    placement: newHistogram(),
-    match: newHistogram(),
-    delivery: newHistogram(),
-    fanout: newHistogram(),
-    offerReach: newHistogram(),
-    offerAnswer: newHistogram(),
-  };
+  const histograms = newSimHistograms();
   reporterHistograms = histograms;
   // Reports go out from one timer, and (unless told otherwise) over the lean client: the
   // generator's own cost per update is then less of what the machine has to share.
