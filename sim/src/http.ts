@@ -94,7 +94,6 @@ function headerOf(value: string | string[] | undefined): string | null {
  */
 export class Api {
   private pausedUntil = 0;
-  private consecutiveFailures = 0;
   private readonly maxRetries: number;
   private readonly pool: Pool;
   /** The base URL's path (a platform behind a prefix), put before every request's path. */
@@ -158,10 +157,7 @@ export class Api {
         continue;
       }
       const body = parseBody(text);
-      if (status >= 200 && status < 300) {
-        this.consecutiveFailures = 0;
-        return body as T;
-      }
+      if (status >= 200 && status < 300) return body as T;
       if (!opts.expected?.includes(status)) this.counters.inc(`http.${status}`);
       if (RETRYABLE.has(status)) {
         const wait = retryAfterMs(retryAfter) ?? this.backoffMs(attempt);
@@ -183,7 +179,6 @@ export class Api {
   }
 
   private backoffMs(attempt: number): number {
-    this.consecutiveFailures += 1;
     const base = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
     return base / 2 + Math.random() * (base / 2);
   }

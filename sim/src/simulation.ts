@@ -128,11 +128,11 @@ function errorCount(c: Counters): number {
 /**
  * Whose requests a context makes. Each kind has its own connections to each instance and its
  * own pause after a 503, as separate apps on separate phones would. Drivers' answers to offers
- * are a kind of their own: an answer is due within 30 s, and a phone sends it at once, while
- * in one shared queue it waited behind thousands of other drivers' pickups and refreshes.
+ * have pools of their own (`SimContext.answers`): an answer is due within 30 s, and a phone
+ * sends it at once, while in one shared queue it waited behind thousands of other drivers'
+ * pickups and refreshes.
  */
-type ActorKind = 'customers' | 'merchants' | 'drivers' | 'offer answers';
-const ACTOR_KINDS: readonly ActorKind[] = ['customers', 'merchants', 'drivers', 'offer answers'];
+type ActorKind = 'customers' | 'merchants' | 'drivers';
 /** Connections per kind of actor and instance (see `ApiOptions.connections`). */
 const CONNECTIONS_PER_KIND = 128;
 
@@ -151,6 +151,8 @@ export class Simulation {
   readonly ctx: SimContext;
   /** Per kind of actor, one context per instance in `target`, differing in `api` and `wsUrl`. */
   private readonly contexts: Record<ActorKind, readonly SimContext[]>;
+  /** Every HTTP client of the simulation, closed when it stops. */
+  private readonly apis: Api[] = [];
   readonly drivers: VirtualDriver[] = [];
   readonly merchants: VirtualMerchant[] = [];
   private readonly rng: Rng;
@@ -175,18 +177,19 @@ export class Simulation {
     this.rng = new Rng(this.opts.seed);
     // Each instance has its own Api per kind of actor, so a 503 from one holds back only
     // that kind's requests to it.
-    const apisOf = (kind: ActorKind) =>
-      targetsOf(this.opts.target).map(
-        (target) =>
-          new Api(target, this.counters, {
-            connections: CONNECTIONS_PER_KIND,
-            isStopped: () => this.stopped,
-            onPause: (ms, status, path) =>
-              this.opts.log(
-                `${target} answered ${status} to ${path}: holding the ${kind} requests for ${Math.round(ms / 1000)} s (at most 60 s at a time)`,
-              ),
-          }),
-      );
+    const apisOf = (kind: ActorKind | 'offer answers') =>
+      targetsOf(this.opts.target).map((target) => {
+        const api = new Api(target, this.counters, {
+          connections: CONNECTIONS_PER_KIND,
+          isStopped: () => this.stopped,
+          onPause: (ms, status, path) =>
+            this.opts.log(
+              `${target} answered ${status} to ${path}: holding the ${kind} requests for ${Math.round(ms / 1000)} s (at most 60 s at a time)`,
+            ),
+        });
+        this.apis.push(api);
+        return api;
+      });
     const area: Area = {
       centre: { lat: this.opts.area.lat, lng: this.opts.area.lng },
       radiusM: this.opts.area.radiusKm * 1000,
@@ -218,7 +221,6 @@ export class Simulation {
       customers: contextsOf('customers'),
       merchants: contextsOf('merchants'),
       drivers: contextsOf('drivers').map((ctx, i) => ({ ...ctx, answers: answers[i] })),
-      'offer answers': answers.map((api) => ({ ...shared, api, wsUrl: wsUrlOf(api.baseUrl) })),
     };
     this.ctx = this.contexts.customers[0]!;
   }
@@ -352,9 +354,7 @@ export class Simulation {
       for (const s of this.customerSockets.values()) s.stop();
       await Promise.all(this.drivers.map((d) => d.stop(this.opts.goOfflineOnStop)));
       // Requests still under way (a merchant's step, an order being placed) are answered first.
-      for (const kind of ACTOR_KINDS) {
-        for (const c of this.contexts[kind]) void c.api.close().catch(() => undefined);
-      }
+      for (const api of this.apis) void api.close().catch(() => undefined);
     }
     this.wheel.halt();
     return this.summary();
