@@ -498,7 +498,25 @@ async function serverSideOrders(s: Setup, since: Date) {
     const r = rows[0] ?? {};
     const round = (v: unknown) =>
       v === null || v === undefined ? null : Math.round(Number(v) * 100) / 100;
-    return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
+    // Where the orders left unmatched stand, read while the servers still run: the bench drops
+    // its database afterwards, and "48 unmatched" alone says nothing about why.
+    const unmatched = await c.query<Record<string, string | number | null>>(
+      `SELECT o.status, o.dispatch_status AS "dispatchStatus", o.attention_reason AS "attentionReason",
+              least(o.offers_count, 3) AS "offersCapped", count(*)::int AS orders,
+              count(*) FILTER (WHERE EXISTS (SELECT 1 FROM driver_offers f
+                                             WHERE f.order_id = o.id AND f.status = 'pending'))::int AS "pendingOffer",
+              round(min(extract(epoch FROM o.dispatch_next_at - now())))::int AS "nextDueMinS",
+              round(max(extract(epoch FROM o.dispatch_next_at - now())))::int AS "nextDueMaxS",
+              round(max(extract(epoch FROM now() - o.confirmed_at)))::int AS "oldestConfirmedS"
+       FROM orders o
+       WHERE o.created_at >= $1 AND o.assigned_at IS NULL AND o.status <> 'cancelled'
+       GROUP BY 1, 2, 3, 4 ORDER BY orders DESC LIMIT 12`,
+      [since],
+    );
+    return {
+      ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)])),
+      unmatchedByState: unmatched.rows,
+    };
   } finally {
     await c.end();
   }
