@@ -5,7 +5,12 @@ import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compareEventIds } from '../src/adapters/ports.ts';
-import { locationIngestDuration, websocketConnections } from '../src/metrics/metrics.ts';
+import {
+  locationIngestDuration,
+  locationUpdates,
+  websocketConnections,
+  websocketMessages,
+} from '../src/metrics/metrics.ts';
 import { registerWebSocketGateway, type GatewayDeps } from '../src/realtime/gateway.ts';
 import {
   createAdmin,
@@ -687,6 +692,55 @@ describe('driver locations', () => {
       // 60 ms in onLocation: counted above 50 ms and at or below 100 ms.
       expect(await bucket(0.05)).toBe(before.fast);
       expect(await bucket(0.1)).toBe(before.slow + 1);
+      await ws.close();
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('lets a newer report take the place of one still waiting, and answers every report in order', async () => {
+    const messagesIn = async () =>
+      (await websocketMessages.get()).values.find((v) => v.labels.direction === 'in')?.value ?? 0;
+    const superseded = async () =>
+      (await locationUpdates.get()).values.find((v) => v.labels.outcome === 'superseded')?.value ??
+      0;
+    const handled: number[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const gw = await startGateway({
+      onLocation: async (_driverId, msg) => {
+        handled.push(msg.seq);
+        if (msg.seq === 1) await held;
+        return { accepted: true };
+      },
+    });
+    try {
+      const ws = await connectWs(gw.baseUrl, { token: driver.token });
+      const before = { in: await messagesIn(), superseded: await superseded() };
+      const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
+      const report = (seq: number, second: number) =>
+        ws.send({ type: 'location', lat: 49.41, lng: 8.69, recordedAt: at(second), seq });
+      report(1, 1);
+      await vi.waitFor(() => expect(handled).toEqual([1]));
+      // While 1 is being stored: 3 replaces 2; the ping keeps its place, so 4 queues behind
+      // it; 5 was recorded before 4 and does not replace it.
+      report(2, 2);
+      report(3, 3);
+      ws.send({ type: 'ping' });
+      report(4, 5);
+      report(5, 4);
+      await vi.waitFor(async () => expect(await messagesIn()).toBe(before.in + 6));
+      release();
+      expect(await ws.take(6)).toEqual([
+        { type: 'ack', seq: 1 },
+        { type: 'ack', seq: 2 },
+        { type: 'ack', seq: 3 },
+        { type: 'pong' },
+        { type: 'ack', seq: 4 },
+        { type: 'ack', seq: 5 },
+      ]);
+      expect(handled).toEqual([1, 3, 4, 5]);
+      expect(await superseded()).toBe(before.superseded + 1);
       await ws.close();
     } finally {
       await gw.app.close();

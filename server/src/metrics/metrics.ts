@@ -82,7 +82,7 @@ export const geoQueryDuration = new Histogram({
 
 export const locationUpdates = new Counter({
   name: 'delivery_location_updates_total',
-  help: 'Driver location updates by outcome (applied, stale, rejected)',
+  help: 'Driver location updates by outcome (applied, stale, rejected, superseded)',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });

@@ -13,7 +13,7 @@ import type { EventLog } from '../adapters/ports.ts';
 import type { AuthService, Session } from '../auth/auth.service.ts';
 import type { StoreOfOwner } from '../catalog/store-of-owner.ts';
 import type { Queryable } from '../db/db.ts';
-import { locationIngestDuration, websocketMessages } from '../metrics/metrics.ts';
+import { locationIngestDuration, locationUpdates, websocketMessages } from '../metrics/metrics.ts';
 import type { Clock } from '../platform/clock.ts';
 import { canSubscribe, type Principal } from './access.ts';
 import type { ChannelEvent } from './channel-events.ts';
@@ -55,6 +55,33 @@ export interface ConnectionContext {
 
 type ControlMessage = Exclude<ServerMessage, ServerEvent>;
 
+/** A message that could not be read, and the error it is answered with. */
+interface Unreadable {
+  type: 'unreadable';
+  code: WsErrorCode;
+  message: string;
+}
+
+/**
+ * A driver's report waiting its turn. A newer report from the same socket that arrives while
+ * this one still waits takes its place: only the newest position matters, so a server that
+ * has fallen seconds behind does not spend what it has left on positions already superseded.
+ */
+interface QueuedLocation {
+  msg: LocationMessage;
+  receivedAt: number;
+  /** The reports it took the place of, oldest first: acked, not applied, when it runs. */
+  replaced: Array<{ seq: number; receivedAt: number }>;
+}
+
+type Task = (() => Promise<void>) | QueuedLocation;
+
+/** Whether `next` may take the place of `queued`: it is not older by its own clock. */
+function supersedes(next: LocationMessage, queued: LocationMessage): boolean {
+  if (!next.recordedAt || !queued.recordedAt) return true;
+  return Date.parse(next.recordedAt) >= Date.parse(queued.recordedAt);
+}
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
@@ -85,7 +112,7 @@ export class Connection {
   private subscriptions: readonly ChannelSubscription[] | null = null;
   /** A task is running; later ones wait in `backlog`, created only when one has to wait. */
   private busy = false;
-  private backlog: Array<() => Promise<void>> | null = null;
+  private backlog: Task[] | null = null;
   private readonly bucket: TokenBucket;
   /** Created by the first message the rate limit drops. */
   private dropped: WindowCounter | null = null;
@@ -132,7 +159,10 @@ export class Connection {
       return;
     }
     const receivedAt = performance.now();
-    this.enqueue(() => this.handle(data, isBinary, receivedAt));
+    const msg = this.read(data, isBinary);
+    if (msg.type === 'unreadable') this.enqueue(async () => this.sendError(msg.code, msg.message));
+    else if (msg.type === 'location') this.enqueueLocation(msg, receivedAt);
+    else this.enqueue(() => this.handle(msg));
   }
 
   /**
@@ -207,7 +237,7 @@ export class Connection {
    * messages: state left on the long-lived connection by each message (a driver's come every
    * few seconds) would be copied into the old generation and collected only by a full GC.
    */
-  private enqueue(task: () => Promise<void>): void {
+  private enqueue(task: Task): void {
     if (this.busy) {
       (this.backlog ??= []).push(task);
       return;
@@ -216,14 +246,26 @@ export class Connection {
     void this.drain(task);
   }
 
-  private async drain(first: () => Promise<void>): Promise<void> {
+  /** Queues a report, in the place of the one still waiting at the end of the queue if any. */
+  private enqueueLocation(msg: LocationMessage, receivedAt: number): void {
+    const last = this.backlog?.at(-1);
+    if (last && typeof last !== 'function' && supersedes(msg, last.msg)) {
+      last.replaced.push({ seq: last.msg.seq, receivedAt: last.receivedAt });
+      last.msg = msg;
+      last.receivedAt = receivedAt;
+      return;
+    }
+    this.enqueue({ msg, receivedAt, replaced: [] });
+  }
+
+  private async drain(first: Task): Promise<void> {
     // Starts on the next microtask, like a `then` on the previous task would.
     await Promise.resolve();
-    let task: (() => Promise<void>) | undefined = first;
+    let task: Task | undefined = first;
     while (task) {
       if (!this.closing) {
         try {
-          await task();
+          await (typeof task === 'function' ? task() : this.location(task));
         } catch (err) {
           this.ctx.log.error({ err }, 'websocket message failed');
           this.sendError('INTERNAL', 'Something went wrong');
@@ -235,34 +277,36 @@ export class Connection {
     this.busy = false;
   }
 
-  private async handle(data: RawData, isBinary: boolean, receivedAt: number): Promise<void> {
+  /** Parses and validates a message as it is read, so a queued report can be replaced. */
+  private read(data: RawData, isBinary: boolean): ClientMessage | Unreadable {
     const bytes = toBuffer(data);
     if (bytes.length > this.ctx.limits.maxMessageBytes) {
-      this.sendError(
-        'MESSAGE_TOO_LARGE',
-        `Messages are limited to ${this.ctx.limits.maxMessageBytes} bytes`,
-      );
-      return;
+      return {
+        type: 'unreadable',
+        code: 'MESSAGE_TOO_LARGE',
+        message: `Messages are limited to ${this.ctx.limits.maxMessageBytes} bytes`,
+      };
     }
-    if (isBinary) {
-      this.sendError('BAD_MESSAGE', 'Send JSON text messages');
-      return;
-    }
+    if (isBinary)
+      return { type: 'unreadable', code: 'BAD_MESSAGE', message: 'Send JSON text messages' };
     let json: unknown;
     try {
       json = JSON.parse(bytes.toString('utf8'));
     } catch {
-      this.sendError('BAD_MESSAGE', 'Not valid JSON');
-      return;
+      return { type: 'unreadable', code: 'BAD_MESSAGE', message: 'Not valid JSON' };
     }
     const parsed = ClientMessage.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-      this.sendError('BAD_MESSAGE', `${where}${issue?.message ?? 'invalid message'}`);
-      return;
-    }
-    const msg = parsed.data;
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    return {
+      type: 'unreadable',
+      code: 'BAD_MESSAGE',
+      message: `${where}${issue?.message ?? 'invalid message'}`,
+    };
+  }
+
+  private async handle(msg: Exclude<ClientMessage, LocationMessage>): Promise<void> {
     if (msg.type === 'ping') return this.send({ type: 'pong' });
     if (msg.type === 'auth') return this.authenticate(msg.token, null);
     const session = this.session;
@@ -272,8 +316,6 @@ export class Connection {
         return this.subscribe(session, msg.channel, msg.lastEventId ?? null);
       case 'unsubscribe':
         return this.unsubscribe(msg.channel);
-      case 'location':
-        return this.location(session, msg, receivedAt);
     }
   }
 
@@ -374,13 +416,25 @@ export class Connection {
     this.send({ type: 'unsubscribed', channel });
   }
 
-  private async location(
-    session: Principal,
-    msg: LocationMessage,
-    receivedAt: number,
-  ): Promise<void> {
+  private async location({ msg, receivedAt, replaced }: QueuedLocation): Promise<void> {
+    const session = this.session;
+    if (!session) {
+      for (let i = 0; i <= replaced.length; i++) {
+        this.sendError('UNAUTHENTICATED', 'Send {"type":"auth"} first');
+      }
+      return;
+    }
     if (session.role !== 'driver') {
-      return this.sendError('FORBIDDEN', 'Only drivers send locations', { seq: msg.seq });
+      for (const { seq } of [...replaced, msg]) {
+        this.sendError('FORBIDDEN', 'Only drivers send locations', { seq });
+      }
+      return;
+    }
+    // Superseded while they waited: answered in order, like a late report that is not applied.
+    for (const old of replaced) {
+      this.sendRaw(`{"type":"ack","seq":${old.seq}}`);
+      locationUpdates.inc({ outcome: 'superseded' });
+      locationIngestDuration.observe((performance.now() - old.receivedAt) / 1000);
     }
     let result: Awaited<ReturnType<LocationHandler>>;
     try {
