@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Api, ApiError } from './http.ts';
 import { Counters } from './stats.ts';
 
@@ -96,6 +96,21 @@ describe('Api', () => {
     expect(answers).toHaveLength(30);
     expect(server.connections()).toBeGreaterThan(0);
     expect(server.connections()).toBeLessThanOrEqual(3);
+  });
+
+  it('says how many requests wait for a connection, and none once all are answered', async () => {
+    const held: Array<() => void> = [];
+    const server = await serve((_req, res) => held.push(() => json(res, 200, {})));
+    const { api } = client(server.url, { connections: 2 });
+    const answers = Promise.all(Array.from({ length: 5 }, (_, i) => api.get(`/r/${i}`)));
+    await vi.waitFor(() => expect(held).toHaveLength(2));
+    expect(api.waiting()).toBe(3);
+    for (let answered = 0; answered < 5; answered++) {
+      await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
+      held.shift()!();
+    }
+    await answers;
+    expect(api.waiting()).toBe(0);
   });
 
   it('counts a refused connection as a network error', async () => {

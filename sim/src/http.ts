@@ -115,6 +115,11 @@ export class Api {
     });
   }
 
+  /** Requests made but not yet sent: waiting here for a connection of the pool. */
+  waiting(): number {
+    return this.pool.stats.pending;
+  }
+
   /** Closes the connections once the requests under way are answered. */
   close(): Promise<void> {
     return this.pool.close();

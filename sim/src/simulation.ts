@@ -100,6 +100,12 @@ export interface SimSummary {
     fanout: LatencySummary;
   };
   locations: { sent: number; acked: number };
+  /**
+   * Per kind of requests, the most that waited in the simulator for a connection at once
+   * (sampled every second, all instances together): a queue here is time the platform never
+   * saw, and it counts in the latencies above.
+   */
+  httpWaitingPeak: Record<ApiKind, number>;
   errors: number;
   counters: Record<string, number>;
 }
@@ -133,6 +139,13 @@ function errorCount(c: Counters): number {
  * pickups and refreshes.
  */
 type ActorKind = 'customers' | 'merchants' | 'drivers';
+type ApiKind = ActorKind | 'offer answers';
+const noneWaiting = (): Record<ApiKind, number> => ({
+  customers: 0,
+  merchants: 0,
+  drivers: 0,
+  'offer answers': 0,
+});
 /** Connections per kind of actor and instance (see `ApiOptions.connections`). */
 const CONNECTIONS_PER_KIND = 128;
 
@@ -151,8 +164,10 @@ export class Simulation {
   readonly ctx: SimContext;
   /** Per kind of actor, one context per instance in `target`, differing in `api` and `wsUrl`. */
   private readonly contexts: Record<ActorKind, readonly SimContext[]>;
-  /** Every HTTP client of the simulation, closed when it stops. */
-  private readonly apis: Api[] = [];
+  /** Every HTTP client of the simulation and whose requests it makes; closed when it stops. */
+  private readonly apis: Array<{ kind: ApiKind; api: Api }> = [];
+  private readonly httpWaitingPeak = noneWaiting();
+  private queueTimer: NodeJS.Timeout | undefined;
   readonly drivers: VirtualDriver[] = [];
   readonly merchants: VirtualMerchant[] = [];
   private readonly rng: Rng;
@@ -177,7 +192,7 @@ export class Simulation {
     this.rng = new Rng(this.opts.seed);
     // Each instance has its own Api per kind of actor, so a 503 from one holds back only
     // that kind's requests to it.
-    const apisOf = (kind: ActorKind | 'offer answers') =>
+    const apisOf = (kind: ApiKind) =>
       targetsOf(this.opts.target).map((target) => {
         const api = new Api(target, this.counters, {
           connections: CONNECTIONS_PER_KIND,
@@ -187,7 +202,7 @@ export class Simulation {
               `${target} answered ${status} to ${path}: holding the ${kind} requests for ${Math.round(ms / 1000)} s (at most 60 s at a time)`,
             ),
         });
-        this.apis.push(api);
+        this.apis.push({ kind, api });
         return api;
       });
     const area: Area = {
@@ -238,6 +253,7 @@ export class Simulation {
   async start(): Promise<void> {
     const o = this.opts;
     this.startedAt = Date.now();
+    this.queueTimer = setInterval(() => this.sampleHttpWaiting(), 1_000);
     const accounts =
       o.accounts ??
       (await accountsOverHttp(this.ctx.api, {
@@ -349,12 +365,13 @@ export class Simulation {
     for (const w of this.stopWaiters.splice(0)) w();
     clearTimeout(this.orderTimer);
     clearInterval(this.progressTimer);
+    clearInterval(this.queueTimer);
     if (!wasStopped) {
       for (const m of this.merchants) m.stop();
       for (const s of this.customerSockets.values()) s.stop();
       await Promise.all(this.drivers.map((d) => d.stop(this.opts.goOfflineOnStop)));
       // Requests still under way (a merchant's step, an order being placed) are answered first.
-      for (const api of this.apis) void api.close().catch(() => undefined);
+      for (const { api } of this.apis) void api.close().catch(() => undefined);
     }
     this.wheel.halt();
     return this.summary();
@@ -386,6 +403,7 @@ export class Simulation {
         fanout: summarize(h.fanout),
       },
       locations: { sent: c.get('location.sent'), acked: c.get('location.acked') },
+      httpWaitingPeak: { ...this.httpWaitingPeak },
       errors: errorCount(c),
       counters: c.toJSON(),
     };
@@ -401,6 +419,14 @@ export class Simulation {
     const online = this.drivers.filter((d) => d.online && d.connected).length;
     const t = Math.round((Date.now() - this.startedAt) / 1000);
     return `[${t}s] placed ${b.placed} | matched ${b.matched} | delivered ${b.delivered} | ${match} | drivers online ${online}/${this.drivers.length} | errors ${errorCount(this.counters)}`;
+  }
+
+  private sampleHttpWaiting(): void {
+    const now = noneWaiting();
+    for (const { kind, api } of this.apis) now[kind] += api.waiting();
+    for (const [kind, n] of Object.entries(now) as Array<[ApiKind, number]>) {
+      this.httpWaitingPeak[kind] = Math.max(this.httpWaitingPeak[kind], n);
+    }
   }
 
   private printProgress(): void {

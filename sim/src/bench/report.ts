@@ -80,6 +80,15 @@ export function renderMarkdown(r: BenchReport): string {
       '',
     );
   }
+  const outcomes = r.serverLocationOutcomes;
+  if (outcomes) {
+    lines.push(
+      `Servers' location reports in the window by outcome: ${Object.entries(outcomes)
+        .map(([outcome, n]) => `${outcome} ${n}`)
+        .join(', ')}.`,
+      '',
+    );
+  }
   const results = { ...r.results };
   delete results.counters;
   lines.push('```json', JSON.stringify(results, null, 1), '```', '');

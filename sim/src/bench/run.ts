@@ -38,7 +38,7 @@ import type {
 } from './protocol.ts';
 import { pidsByName, ResourceSampler, type GroupUsage } from './sampler.ts';
 import { renderMarkdown, updateDocs, writeFormatted } from './report.ts';
-import { bucketQuantiles, bucketsBetween, parseScrape, type ServerScrape } from './scrape.ts';
+import { bucketQuantiles, countsBetween, parseScrape, type ServerScrape } from './scrape.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -543,6 +543,8 @@ export interface BenchReport {
    * (`delivery_location_ingest_duration_seconds`): per quantile, the bucket bound (ms) it is in.
    */
   serverIngestMs?: Record<string, number> | null;
+  /** The servers' location reports in the window by outcome (applied, superseded, ...). */
+  serverLocationOutcomes?: Record<string, number> | null;
   targets: Array<{ name: string; target: string; measured: string; met: boolean | null }>;
 }
 
@@ -677,8 +679,12 @@ async function main(): Promise<void> {
   );
   const results = await Promise.all(workers.map((w) => w.done));
   const [resources, scrapedAfter] = await resourcesP;
-  const ingested = (scrapes: ServerScrape[]) =>
-    scrapes.map((x) => x.ingest ?? new Map<number, number>());
+  const between = <K>(read: (x: ServerScrape) => Map<K, number> | null) =>
+    countsBetween(
+      scrapedBefore.map((x) => read(x) ?? new Map<K, number>()),
+      scrapedAfter.map((x) => read(x) ?? new Map<K, number>()),
+    );
+  const outcomes = between((x) => x.outcomes);
   clearInterval(progress);
   // Peak RSS is the kernel's high-water mark of each server process (whole run).
   const report = await buildReport(
@@ -693,10 +699,13 @@ async function main(): Promise<void> {
       servers: scrapedAfter.map((x) => x.loop),
       loadGenerators: results.map((r) => r.loopDelayMs),
     },
-    bucketQuantiles(
-      bucketsBetween(ingested(scrapedBefore), ingested(scrapedAfter)),
-      [0.5, 0.9, 0.99, 0.999],
-    ),
+    {
+      serverIngestMs: bucketQuantiles(
+        between((x) => x.ingest),
+        [0.5, 0.9, 0.99, 0.999],
+      ),
+      serverLocationOutcomes: outcomes.size ? Object.fromEntries(outcomes) : null,
+    },
   );
   await cleanupAll();
   await writeReport(report);
@@ -715,7 +724,7 @@ async function scrapeServers(targets: string[]): Promise<ServerScrape[]> {
         const res = await fetch(`${t}/metrics`, { signal: AbortSignal.timeout(30_000) });
         return parseScrape(await res.text());
       } catch {
-        return { loop: null, ingest: null };
+        return { loop: null, ingest: null, outcomes: null };
       }
     }),
   );
@@ -730,7 +739,7 @@ async function buildReport(
   startedAt: Date,
   windowStart: Date,
   loopDelayMs: { servers: Array<LoopDelay | null>; loadGenerators: LoopDelay[] },
-  serverIngestMs: Record<string, number> | null,
+  serverView: Pick<BenchReport, 'serverIngestMs' | 'serverLocationOutcomes'>,
 ): Promise<BenchReport> {
   const counters: Record<string, number> = {};
   for (const r of results)
@@ -754,7 +763,7 @@ async function buildReport(
     // How late each process's event loop ran in the window: a late loop reads (and answers)
     // late, so this is the share of latency that is waiting for a CPU, not doing the work.
     loopDelayMs,
-    serverIngestMs,
+    ...serverView,
   };
   const serverRss = resources.server?.peakProcessHwmMiB ?? 0;
   if (scenario === 'ingest' || scenario === 'fanout') {
@@ -892,6 +901,7 @@ async function buildReport(
       cancelled: summary.orders.cancelled,
       open: summary.orders.open,
       offersPerAssignment: Math.round(offers * 100) / 100,
+      simulatorHttpWaitingPeak: summary.httpWaitingPeak,
       serverSide: server,
       errors: Object.fromEntries(errors),
       counters,

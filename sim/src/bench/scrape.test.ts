@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketQuantiles, bucketsBetween, parseScrape } from './scrape.ts';
+import { bucketQuantiles, countsBetween, parseScrape } from './scrape.ts';
 
 const metrics = (counts: number[]) =>
   [
@@ -11,6 +11,9 @@ const metrics = (counts: number[]) =>
       (le, i) => `delivery_location_ingest_duration_seconds_bucket{le="${le}"} ${counts[i]}`,
     ),
     `delivery_location_ingest_duration_seconds_count ${counts[4]}`,
+    '# TYPE delivery_location_updates_total counter',
+    `delivery_location_updates_total{outcome="applied"} ${counts[4]}`,
+    `delivery_location_updates_total{outcome="superseded"} ${counts[0]}`,
   ].join('\n');
 
 describe('server scrapes', () => {
@@ -24,7 +27,11 @@ describe('server scrapes', () => {
       [0.1, 4],
       [Infinity, 5],
     ]);
-    expect(parseScrape('nothing here')).toEqual({ loop: null, ingest: null });
+    expect([...s.outcomes!]).toEqual([
+      ['applied', 5],
+      ['superseded', 1],
+    ]);
+    expect(parseScrape('nothing here')).toEqual({ loop: null, ingest: null, outcomes: null });
   });
 
   it('gives the window of several servers as bucket bounds for each quantile', () => {
@@ -35,7 +42,7 @@ describe('server scrapes', () => {
     const after = [metrics([50, 50, 55, 56, 57]), metrics([50, 50, 53, 53, 53])].map(
       (t) => parseScrape(t).ingest!,
     );
-    const window = bucketsBetween(before, after);
+    const window = countsBetween(before, after);
     expect(window.get(Infinity)).toBe(100);
     expect(bucketQuantiles(window, [0.5, 0.9, 0.95, 0.99, 0.999])).toEqual({
       p50: 1,
@@ -44,6 +51,6 @@ describe('server scrapes', () => {
       p99: 100,
       'p99.9': Infinity,
     });
-    expect(bucketQuantiles(bucketsBetween(before, before), [0.5])).toBeNull();
+    expect(bucketQuantiles(countsBetween(before, before), [0.5])).toBeNull();
   });
 });

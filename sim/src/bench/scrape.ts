@@ -1,6 +1,7 @@
 /**
  * What the bench reads off a server's `/metrics` (Prometheus text): its event-loop delay since
- * the previous scrape, and the cumulative buckets of its location-ingest histogram.
+ * the previous scrape, the cumulative buckets of its location-ingest histogram, and its
+ * location reports by outcome.
  */
 import type { LoopDelay } from './protocol.ts';
 
@@ -10,9 +11,12 @@ export type Buckets = Map<number, number>;
 export interface ServerScrape {
   loop: LoopDelay | null;
   ingest: Buckets | null;
+  /** Location reports so far by outcome (applied, stale, rejected, superseded). */
+  outcomes: Map<string, number> | null;
 }
 
 const INGEST = 'delivery_location_ingest_duration_seconds_bucket';
+const OUTCOMES = 'delivery_location_updates_total';
 
 export function parseScrape(text: string): ServerScrape {
   const lag = (name: string) => {
@@ -24,17 +28,22 @@ export function parseScrape(text: string): ServerScrape {
   for (const m of text.matchAll(new RegExp(`^${INGEST}\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))) {
     ingest.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
   }
+  const outcomes = new Map<string, number>();
+  for (const m of text.matchAll(new RegExp(`^${OUTCOMES}\\{outcome="([^"]+)"\\} (\\S+)$`, 'gm'))) {
+    outcomes.set(m[1]!, Number(m[2]));
+  }
   return {
     loop: Object.values(loop).every(Number.isFinite) ? loop : null,
     ingest: ingest.size ? ingest : null,
+    outcomes: outcomes.size ? outcomes : null,
   };
 }
 
-/** The counts that came between two scrapes of several servers, bucket by bucket. */
-export function bucketsBetween(before: Buckets[], after: Buckets[]): Buckets {
-  const out: Buckets = new Map();
-  const add = (b: Buckets, sign: number) => {
-    for (const [le, n] of b) out.set(le, (out.get(le) ?? 0) + sign * n);
+/** The counts that came between two scrapes of several servers, key by key (bucket, outcome). */
+export function countsBetween<K>(before: Array<Map<K, number>>, after: Array<Map<K, number>>) {
+  const out = new Map<K, number>();
+  const add = (b: Map<K, number>, sign: number) => {
+    for (const [key, n] of b) out.set(key, (out.get(key) ?? 0) + sign * n);
   };
   for (const b of after) add(b, 1);
   for (const b of before) add(b, -1);
