@@ -38,7 +38,7 @@ import type {
 } from './protocol.ts';
 import { pidsByName, ResourceSampler, type GroupUsage } from './sampler.ts';
 import { renderMarkdown, updateDocs, writeFormatted } from './report.ts';
-import { bucketQuantiles, countsBetween, parseScrape, type ServerScrape } from './scrape.ts';
+import { bucketQuantiles, countsInWindow, parseScrape, type ServerScrape } from './scrape.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -679,12 +679,8 @@ async function main(): Promise<void> {
   );
   const results = await Promise.all(workers.map((w) => w.done));
   const [resources, scrapedAfter] = await resourcesP;
-  const between = <K>(read: (x: ServerScrape) => Map<K, number> | null) =>
-    countsBetween(
-      scrapedBefore.map((x) => read(x) ?? new Map<K, number>()),
-      scrapedAfter.map((x) => read(x) ?? new Map<K, number>()),
-    );
-  const outcomes = between((x) => x.outcomes);
+  const outcomes = countsInWindow(scrapedBefore, scrapedAfter, (x) => x.outcomes);
+  const ingestWindow = countsInWindow(scrapedBefore, scrapedAfter, (x) => x.ingest);
   clearInterval(progress);
   // Peak RSS is the kernel's high-water mark of each server process (whole run).
   const report = await buildReport(
@@ -700,11 +696,8 @@ async function main(): Promise<void> {
       loadGenerators: results.map((r) => r.loopDelayMs),
     },
     {
-      serverIngestMs: bucketQuantiles(
-        between((x) => x.ingest),
-        [0.5, 0.9, 0.99, 0.999],
-      ),
-      serverLocationOutcomes: outcomes.size ? Object.fromEntries(outcomes) : null,
+      serverIngestMs: ingestWindow && bucketQuantiles(ingestWindow, [0.5, 0.9, 0.99, 0.999]),
+      serverLocationOutcomes: outcomes?.size ? Object.fromEntries(outcomes) : null,
     },
   );
   await cleanupAll();

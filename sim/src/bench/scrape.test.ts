@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketQuantiles, countsBetween, parseScrape } from './scrape.ts';
+import { bucketQuantiles, countsBetween, countsInWindow, parseScrape } from './scrape.ts';
 
 const metrics = (counts: number[]) =>
   [
@@ -31,7 +31,7 @@ describe('server scrapes', () => {
       ['applied', 5],
       ['superseded', 1],
     ]);
-    expect(parseScrape('nothing here')).toEqual({ loop: null, ingest: null, outcomes: null });
+    expect(parseScrape('nothing here')).toEqual({ loop: null, ingest: null, outcomes: new Map() });
   });
 
   it('gives the window of several servers as bucket bounds for each quantile', () => {
@@ -52,5 +52,18 @@ describe('server scrapes', () => {
       'p99.9': Infinity,
     });
     expect(bucketQuantiles(countsBetween(before, before), [0.5])).toBeNull();
+  });
+
+  it('counts outcomes in the window, and gives none when a server missed a scrape', () => {
+    const before = parseScrape(metrics([1, 1, 1, 1, 10]));
+    const after = parseScrape(metrics([4, 4, 4, 4, 30]));
+    const silent = { loop: null, ingest: null, outcomes: null };
+    const outcomes = (x: { outcomes: Map<string, number> | null }) => x.outcomes;
+    expect([...countsInWindow([before, before], [after, after], outcomes)!]).toEqual([
+      ['applied', 40],
+      ['superseded', 6],
+    ]);
+    expect(countsInWindow([before, silent], [after, after], outcomes)).toBeNull();
+    expect(countsInWindow([before], [silent], outcomes)).toBeNull();
   });
 });

@@ -11,7 +11,7 @@ export type Buckets = Map<number, number>;
 export interface ServerScrape {
   loop: LoopDelay | null;
   ingest: Buckets | null;
-  /** Location reports so far by outcome (applied, stale, rejected, superseded). */
+  /** Location reports so far by outcome (applied, stale, rejected, superseded); null: no answer. */
   outcomes: Map<string, number> | null;
 }
 
@@ -35,7 +35,8 @@ export function parseScrape(text: string): ServerScrape {
   return {
     loop: Object.values(loop).every(Number.isFinite) ? loop : null,
     ingest: ingest.size ? ingest : null,
-    outcomes: outcomes.size ? outcomes : null,
+    // None yet is a count too (a labelled counter shows nothing until first counted).
+    outcomes,
   };
 }
 
@@ -67,4 +68,19 @@ export function bucketQuantiles(
     out[`p${Math.round(q * 1000) / 10}`] = le === Infinity ? Infinity : Math.round(le * 1e4) / 10;
   }
   return out;
+}
+
+/**
+ * What several servers counted between two scrapes, or null if any of them did not answer
+ * one (an overloaded server may not): its counts since start would pass for the window's.
+ */
+export function countsInWindow<K>(
+  before: ServerScrape[],
+  after: ServerScrape[],
+  read: (scrape: ServerScrape) => Map<K, number> | null,
+): Map<K, number> | null {
+  const [from, to] = [before.map(read), after.map(read)];
+  const answered = (maps: Array<Map<K, number> | null>): maps is Array<Map<K, number>> =>
+    maps.every((m) => m !== null);
+  return answered(from) && answered(to) ? countsBetween(from, to) : null;
 }
