@@ -25,6 +25,17 @@ describe.runIf(real)('the dispatch pool', () => {
   });
   afterAll(() => tp?.stop());
 
+  it("names each pool's sessions for pg_stat_activity", async () => {
+    const nameOf = async (db: typeof tp.infra.db) =>
+      (
+        await db.query<{ name: string }>(
+          `SELECT application_name AS name FROM pg_stat_activity WHERE pid = pg_backend_pid()`,
+        )
+      ).rows[0]?.name;
+    expect(await nameOf(tp.infra.db)).toBe(`delivery-api ${tp.config.instanceId}`);
+    expect(await nameOf(tp.infra.dispatchDb)).toBe(`delivery-dispatch ${tp.config.instanceId}`);
+  });
+
   it('offers a confirmed order while every API connection is held', async () => {
     expect(tp.infra.dispatchDb).not.toBe(tp.infra.db);
     const driver = await registerUser(api, 'driver');

@@ -29,6 +29,8 @@ function isStalePlan(err: unknown): boolean {
 export interface PostgresOptions {
   url: string;
   poolSize?: number;
+  /** Shown as `application_name` in `pg_stat_activity`, so each pool's sessions can be told apart. */
+  applicationName?: string;
   onAfterCommitError: (err: unknown) => void;
   /** An idle pooled connection failed (e.g. the server restarted); the pool replaces it. */
   onPoolError?: (err: unknown) => void;
@@ -38,6 +40,8 @@ export function createPostgresDb(opts: PostgresOptions): Db {
   const pool = new pg.Pool({
     connectionString: opts.url,
     max: opts.poolSize ?? 10,
+    // PostgreSQL cuts it at 63 bytes.
+    application_name: opts.applicationName?.slice(0, 63),
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });

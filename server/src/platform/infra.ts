@@ -40,6 +40,7 @@ export async function createInfra(
     db = createPostgresDb({
       url: config.databaseUrl,
       poolSize: config.databasePoolSize,
+      applicationName: `delivery-api ${config.instanceId}`,
       onAfterCommitError,
       onPoolError,
     });
@@ -47,6 +48,7 @@ export async function createInfra(
       dispatchDb = createPostgresDb({
         url: config.databaseUrl,
         poolSize: (config.dispatch.concurrency ?? 1) + 1, // the claimers and the abandoned-order scan
+        applicationName: `delivery-dispatch ${config.instanceId}`,
         onAfterCommitError,
         onPoolError,
       });
