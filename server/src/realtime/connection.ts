@@ -418,21 +418,17 @@ export class Connection {
 
   private async location({ msg, receivedAt, replaced }: QueuedLocation): Promise<void> {
     const session = this.session;
-    if (!session) {
-      for (let i = 0; i <= replaced.length; i++) {
-        this.sendError('UNAUTHENTICATED', 'Send {"type":"auth"} first');
-      }
-      return;
-    }
-    if (session.role !== 'driver') {
+    if (session?.role !== 'driver') {
+      // Each report gets its own refusal, as it would have had nothing replaced it.
       for (const { seq } of [...replaced, msg]) {
-        this.sendError('FORBIDDEN', 'Only drivers send locations', { seq });
+        if (session) this.sendError('FORBIDDEN', 'Only drivers send locations', { seq });
+        else this.sendError('UNAUTHENTICATED', 'Send {"type":"auth"} first');
       }
       return;
     }
     // Superseded while they waited: answered in order, like a late report that is not applied.
     for (const old of replaced) {
-      this.sendRaw(`{"type":"ack","seq":${old.seq}}`);
+      this.ack(old.seq);
       locationUpdates.inc({ outcome: 'superseded' });
       locationIngestDuration.observe((performance.now() - old.receivedAt) / 1000);
     }
@@ -443,11 +439,15 @@ export class Connection {
       this.ctx.log.error({ err }, 'websocket location update failed');
       return this.sendError('INTERNAL', 'Could not take the location', { seq: msg.seq });
     }
-    // `seq` is a validated integer; the ack is the one message every update answers.
-    if (result.accepted) this.sendRaw(`{"type":"ack","seq":${msg.seq}}`);
+    if (result.accepted) this.ack(msg.seq);
     else
       this.sendError('LOCATION_REJECTED', result.reason ?? 'Location rejected', { seq: msg.seq });
     locationIngestDuration.observe((performance.now() - receivedAt) / 1000);
+  }
+
+  /** The one message every accepted update answers; `seq` is a validated integer. */
+  private ack(seq: number): void {
+    this.sendRaw(`{"type":"ack","seq":${seq}}`);
   }
 
   private sendError(
