@@ -20,7 +20,7 @@ export interface TestPlatform extends Platform {
 
 const suffix = () => randomBytes(6).toString('hex');
 
-async function createDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
   const admin = new URL(url);
   const name = `${admin.pathname.slice(1) || 'delivery'}_t_${suffix()}`;
   const client = new pg.Client({ connectionString: url });

@@ -30,6 +30,14 @@ export interface Tx extends Queryable {
   exec(sql: string): Promise<void>;
   /** Runs `fn` once the transaction has committed; never when it rolls back. */
   afterCommit(fn: () => unknown): void;
+  /**
+   * Ends the transaction with `last`, a statement already sent (usually the read that builds the
+   * answer): COMMIT goes out right behind it instead of after its answer, one round trip fewer
+   * while the connection is held. Resolves to what `last` resolves to once the commit succeeded;
+   * if `last` fails, the transaction rolls back and its error is thrown. Call it as
+   * `return tx.commitWith(...)`: no statement may follow.
+   */
+  commitWith<R>(last: Promise<R>): Promise<R>;
 }
 
 export interface Db extends Queryable {

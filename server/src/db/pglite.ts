@@ -29,15 +29,25 @@ export async function createPgliteDb(opts: PgliteOptions): Promise<Db> {
     },
     async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
       const hooks: AfterCommitHooks = [];
+      // Statements a caller sends at once (e.g. listeners run side by side) take turns, as they
+      // would on one PostgreSQL connection.
+      let turn: Promise<unknown> = Promise.resolve();
+      const inTurn = <X>(run: () => Promise<X>): Promise<X> => {
+        const next = turn.then(run);
+        turn = next.catch(() => undefined);
+        return next;
+      };
       const result = await db.transaction(async (inner) =>
         fn({
           async query<R>(sql: string, params?: unknown[]) {
-            return wrap<R>(await inner.query(sql, params));
+            return wrap<R>(await inTurn(() => inner.query(sql, params)));
           },
           async exec(sql: string) {
-            await inner.exec(sql);
+            await inTurn(() => inner.exec(sql));
           },
           afterCommit: (hook) => hooks.push(hook),
+          // One session in process: nothing to gain by sending COMMIT early.
+          commitWith: (last) => last,
         }),
       );
       runAfterCommit(hooks, opts.onAfterCommitError);

@@ -44,6 +44,9 @@ export function createPostgresDb(opts: PostgresOptions): Db {
     application_name: opts.applicationName?.slice(0, 63),
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // Queries are written without waiting for the previous answer; only transactions send
+    // more than one at a time (BEGIN and COMMIT ride with their neighbours).
+    pipeline: true,
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', opts.onPoolError ?? opts.onAfterCommitError);
@@ -96,30 +99,61 @@ export function createPostgresDb(opts: PostgresOptions): Db {
     };
     client.on('error', onError);
     const release = () => {
+      over = true;
       client.off('error', onError);
       client.release(broken);
     };
     const hooks: AfterCommitHooks = [];
+    // The client pipelines: BEGIN goes out with the transaction's first statement, and COMMIT
+    // with its last when the caller ends it with `commitWith`. Each round trip saved is a wait
+    // for PostgreSQL and for this process's event loop while the connection is held.
+    let begin: Promise<unknown> | undefined = client.query('BEGIN');
+    let commit: Promise<pg.QueryResult> | undefined;
+    let over = false;
+    const send = (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {
+      // The connection may already serve someone else.
+      if (over) throw new Error('The transaction is over');
+      if (commit) throw new Error('The transaction has already been committed');
+      const sent = client.query(config);
+      const begun = begin;
+      begin = undefined;
+      return begun ? Promise.all([begun, sent]).then(([, res]) => res) : sent;
+    };
+    const committed = (res: pg.QueryResult) => {
+      // COMMIT in a failed transaction rolls it back without an error.
+      if (res.command !== 'COMMIT') throw new Error('The transaction failed and was rolled back');
+    };
     let result: T;
     try {
-      await client.query('BEGIN');
       const tx: Tx = {
         async query<R>(sql: string, params?: unknown[], options?: QueryOptions) {
-          const res = await client.query(statement(sql, params, options));
+          const res = await send(statement(sql, params, options));
           return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
         },
         async exec(sql: string) {
-          await client.query(sql);
+          await send(sql);
         },
         afterCommit: (hook) => hooks.push(hook),
+        async commitWith<R>(last: Promise<R>) {
+          const ending = send('COMMIT');
+          commit = ending;
+          const [value, res] = await Promise.all([last, ending]);
+          committed(res);
+          return value;
+        },
       };
       result = await fn(tx);
-      await client.query('COMMIT');
+      if (!commit) committed(await send('COMMIT'));
+      else committed(await commit);
     } catch (err) {
       if (isStalePlan(err)) broken ??= err as Error; // its prepared statements are stale
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken ??= rollbackError; // the connection is unusable: do not pool it
-      });
+      // Settled either way: BEGIN if nothing was sent after it, COMMIT if it was sent.
+      await Promise.allSettled([begin, commit]);
+      if (!commit) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken ??= rollbackError; // the connection is unusable: do not pool it
+        });
+      }
       release();
       throw err;
     }

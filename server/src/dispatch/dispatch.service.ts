@@ -243,13 +243,16 @@ export function createDispatchService(deps: DispatchDeps) {
       );
       tx.afterCommit(() => kick());
     } else if (to === 'cancelled' || to === 'delivered') {
-      const offered = await repo.cancelPendingOffers(tx, order.id, t);
-      await tx.query(
-        `UPDATE orders SET dispatch_status = 'stopped', dispatch_next_at = NULL,
-           needs_attention_at = NULL, attention_reason = NULL WHERE id = $1`,
-        [order.id],
-      );
-      if (order.driver_id) await repo.releaseDriver(tx, order.driver_id, to === 'delivered');
+      // Three independent writes, sent together.
+      const [offered] = await Promise.all([
+        repo.cancelPendingOffers(tx, order.id, t),
+        tx.query(
+          `UPDATE orders SET dispatch_status = 'stopped', dispatch_next_at = NULL,
+             needs_attention_at = NULL, attention_reason = NULL WHERE id = $1`,
+          [order.id],
+        ),
+        order.driver_id ? repo.releaseDriver(tx, order.driver_id, to === 'delivered') : null,
+      ]);
       tx.afterCommit(async () => {
         for (const d of offered)
           await publisher.publish(`driver:${d}`, 'offer.cancelled', { orderId: order.id });
@@ -377,23 +380,30 @@ export function createDispatchService(deps: DispatchDeps) {
     const t = now();
     type Outcome = { error: DomainError } | { orderId: string };
     const outcome = await db.transaction(async (tx): Promise<Outcome> => {
-      await repo.lockOrderOfOffer(tx, offerId);
-      const offer = await repo.lockOffer(tx, offerId, driverId);
+      // Sent together: the offer is read once its order's lock is held (the server runs them in
+      // order). Each branch below sends its closing writes with COMMIT, without waiting on them.
+      const [, offer] = await Promise.all([
+        repo.lockOrderOfOffer(tx, offerId),
+        repo.lockOffer(tx, offerId, driverId),
+      ]);
       if (!offer) throw notFound('Offer');
       if (offer.status === 'expired' || (offer.status === 'pending' && offer.expires_at <= t)) {
-        if (offer.status === 'pending') {
-          await repo.closeOffer(tx, offer.id, 'expired', t);
-          await repo.countOfferResponse(tx, driverId, false);
-          await tx.query(
-            `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1 AND dispatch_status = 'offered'`,
-            [offer.order_id, t],
-          );
-          tx.afterCommit(() => {
-            driverAssignments.inc({ result: 'expired' });
-            kick();
-          });
-        }
-        return { error: new DomainError('OFFER_EXPIRED', 'This offer has expired', { offerId }) };
+        const error = new DomainError('OFFER_EXPIRED', 'This offer has expired', { offerId });
+        if (offer.status !== 'pending') return { error };
+        tx.afterCommit(() => {
+          driverAssignments.inc({ result: 'expired' });
+          kick();
+        });
+        return tx.commitWith(
+          Promise.all([
+            repo.closeOffer(tx, offer.id, 'expired', t),
+            repo.countOfferResponse(tx, driverId, false),
+            tx.query(
+              `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1 AND dispatch_status = 'offered'`,
+              [offer.order_id, t],
+            ),
+          ]).then(() => ({ error })),
+        );
       }
       if (offer.status !== 'pending') {
         const code = offer.status === 'cancelled' ? 'ORDER_ALREADY_ASSIGNED' : 'OFFER_NOT_PENDING';
@@ -404,36 +414,39 @@ export function createDispatchService(deps: DispatchDeps) {
         };
       }
       if (!accept) {
-        await repo.closeOffer(tx, offer.id, 'rejected', t);
-        await repo.countOfferResponse(tx, driverId, false);
-        await tx.query(
-          `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1`,
-          [offer.order_id, t],
-        );
         tx.afterCommit(() => {
           driverAssignments.inc({ result: 'rejected' });
           kick();
         });
-        return { orderId: offer.order_id };
+        return tx.commitWith(
+          Promise.all([
+            repo.closeOffer(tx, offer.id, 'rejected', t),
+            repo.countOfferResponse(tx, driverId, false),
+            tx.query(
+              `UPDATE orders SET dispatch_status = 'searching', dispatch_next_at = $2 WHERE id = $1`,
+              [offer.order_id, t],
+            ),
+          ]).then(() => ({ orderId: offer.order_id })),
+        );
       }
       const assigned = await repo.assignDriver(tx, offer.order_id, driverId, t);
       if (!assigned) {
-        await repo.closeOffer(tx, offer.id, 'cancelled', t);
-        return {
-          error: new DomainError(
-            'ORDER_ALREADY_ASSIGNED',
-            'Another driver has this order, or it was cancelled',
-          ),
-        };
+        const error = new DomainError(
+          'ORDER_ALREADY_ASSIGNED',
+          'Another driver has this order, or it was cancelled',
+        );
+        return tx.commitWith(repo.closeOffer(tx, offer.id, 'cancelled', t).then(() => ({ error })));
       }
-      await repo.closeOffer(tx, offer.id, 'accepted', t);
-      await repo.countOfferResponse(tx, driverId, true);
-      await tx.query(
-        `INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason, data)
-         SELECT id, status, status, $2, 'driver', 'driver assigned', jsonb_build_object('driverId', $3::text)
-         FROM orders WHERE id = $1`,
-        [offer.order_id, driverId, driverId],
-      );
+      const settled = Promise.all([
+        repo.closeOffer(tx, offer.id, 'accepted', t),
+        repo.countOfferResponse(tx, driverId, true),
+        tx.query(
+          `INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason, data)
+           SELECT id, status, status, $2, 'driver', 'driver assigned', jsonb_build_object('driverId', $3::text)
+           FROM orders WHERE id = $1`,
+          [offer.order_id, driverId, driverId],
+        ),
+      ]);
       tx.afterCommit(async () => {
         driverAssignments.inc({ result: 'accepted' });
         offersPerAssignment.observe(assigned.offers_count);
@@ -445,7 +458,7 @@ export function createDispatchService(deps: DispatchDeps) {
         });
         await changed(offer.order_id, [driverId]);
       });
-      return { orderId: offer.order_id };
+      return tx.commitWith(settled.then(() => ({ orderId: offer.order_id })));
     });
     if ('error' in outcome) throw outcome.error;
     return outcome;

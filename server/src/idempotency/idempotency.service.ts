@@ -63,22 +63,25 @@ export function createIdempotencyService({ db }: { db: Db }) {
     ): Promise<StoredResponse<T>> {
       const hash = requestHash(req.scope, req.body);
       return db.transaction(async (tx): Promise<StoredResponse<T>> => {
-        const { rows: lock } = await tx.query<{ ok: boolean }>(
-          `SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 72114003)) AS ok`,
-          [req.userId, req.key],
-        );
+        // The lock and the look-up go out together; the row counts only once the lock is held.
+        const [{ rows: lock }, { rows }] = await Promise.all([
+          tx.query<{ ok: boolean }>(
+            `SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 72114003)) AS ok`,
+            [req.userId, req.key],
+          ),
+          tx.query<KeyRow>(
+            `SELECT request_hash, status, response_status, response_body,
+                    created_at < now() - make_interval(hours => $3) AS expired
+             FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+            [req.userId, req.key, KEY_TTL_HOURS],
+          ),
+        ]);
         if (!lock[0]?.ok) {
           throw new DomainError(
             'IDEMPOTENCY_IN_PROGRESS',
             'The first request with this key is still running',
           );
         }
-        const { rows } = await tx.query<KeyRow>(
-          `SELECT request_hash, status, response_status, response_body,
-                  created_at < now() - make_interval(hours => $3) AS expired
-           FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
-          [req.userId, req.key, KEY_TTL_HOURS],
-        );
         const row = rows[0];
         // A 'pending' row was left by an earlier version whose request died: it is free.
         if (row && row.status === 'completed' && !row.expired) {
@@ -96,7 +99,7 @@ export function createIdempotencyService({ db }: { db: Db }) {
         }
         // Failed work throws and rolls back: a failed request is not remembered.
         const out = await work(tx);
-        await tx.query(
+        const stored = tx.query(
           `INSERT INTO idempotency_keys
              (user_id, key, scope, request_hash, status, response_status, response_body, created_at, completed_at)
            VALUES ($1, $2, $3, $4, 'completed', $5, $6, now(), now())
@@ -106,7 +109,7 @@ export function createIdempotencyService({ db }: { db: Db }) {
              created_at = now(), completed_at = now()`,
           [req.userId, req.key, req.scope, hash, out.status, JSON.stringify(out.body)],
         );
-        return { ...out, replayed: false };
+        return tx.commitWith(stored.then(() => ({ ...out, replayed: false })));
       });
     },
   };

@@ -1,8 +1,8 @@
 import type { CreateOrderBody, Order, OrderStatus, OrdersQuery } from '@delivery/contracts';
 import type { Session } from '../auth/auth.service.ts';
-import { findMenuItems, findMerchant } from '../catalog/catalog.repository.ts';
+import { findMenuItems, findMerchant, type PricedMenuItem } from '../catalog/catalog.repository.ts';
 import { readStoreOfOwner, type StoreOfOwner } from '../catalog/store-of-owner.ts';
-import type { Db, Queryable, Tx } from '../db/db.ts';
+import type { Db, Tx } from '../db/db.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { IdempotencyService } from '../idempotency/idempotency.service.ts';
 import { idempotentReplays, ordersCreated, orderTransitions } from '../metrics/metrics.ts';
@@ -69,15 +69,22 @@ export function createOrdersService({
   etaOf,
   storeOf = (ownerId) => readStoreOfOwner(db, ownerId),
 }: OrdersServiceDeps) {
+  /**
+   * The listeners write to their own tables and read nothing another one writes, so they run
+   * side by side: their statements go out together on the transaction's connection. All of them
+   * finish before the transaction goes on, failed or not.
+   */
   async function notifyListeners(tx: Tx, change: StatusChange) {
-    for (const listener of listeners) await listener(tx, change);
+    const outcomes = await Promise.allSettled(listeners.map((listener) => listener(tx, change)));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
-  async function loadItems(tx: Queryable, body: CreateOrderBody) {
+  function priceLines(body: CreateOrderBody, menuItems: PricedMenuItem[]) {
     const quantities = new Map<string, number>();
     for (const i of body.items)
       quantities.set(i.menuItemId, (quantities.get(i.menuItemId) ?? 0) + i.quantity);
-    const found = new Map((await findMenuItems(tx, [...quantities.keys()])).map((m) => [m.id, m]));
+    const found = new Map(menuItems.map((m) => [m.id, m]));
     const lines = [];
     for (const [menuItemId, quantity] of quantities) {
       const item = found.get(menuItemId);
@@ -106,7 +113,11 @@ export function createOrdersService({
   }
 
   async function create(tx: Tx, customerId: string, body: CreateOrderBody): Promise<Order> {
-    const merchant = await findMerchant(tx, body.merchantId, true);
+    // Both reads go out at once; their answers are checked in the order a customer fixes them.
+    const [merchant, found] = await Promise.all([
+      findMerchant(tx, body.merchantId, true),
+      findMenuItems(tx, [...new Set(body.items.map((i) => i.menuItemId))]),
+    ]);
     if (!merchant) throw new DomainError('UNKNOWN_MERCHANT', 'This merchant does not exist');
     if (!merchant.is_open)
       throw new DomainError('MERCHANT_CLOSED', `${merchant.name} is closed right now`);
@@ -118,7 +129,7 @@ export function createOrdersService({
         { distanceKm, deliveryRadiusKm: merchant.delivery_radius_km },
       );
     }
-    const items = await loadItems(tx, body);
+    const items = priceLines(body, found);
     const price = priceOrder(items, distanceKm, body.tipCents);
     const { id } = await repo.insertOrder(tx, {
       customerId,
@@ -222,7 +233,7 @@ export function createOrdersService({
         orderTransitions.inc({ from: row.status, to });
         return announce(orderId, row.merchant_id, row.status, to);
       });
-      return (await repo.findOrder(tx, orderId))!;
+      return tx.commitWith(repo.findOrder(tx, orderId).then((order) => order!));
     });
   }
 
