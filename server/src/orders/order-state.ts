@@ -25,6 +25,14 @@ export function sourcesOf(to: OrderStatus): OrderStatus[] {
   return (Object.keys(TRANSITIONS) as OrderStatus[]).filter((from) => canTransition(from, to));
 }
 
+/** The statuses from which `role` may move an order to `to` (a system actor: any allowed). */
+export function sourcesFor(to: OrderStatus, role: Role | 'system'): OrderStatus[] {
+  return (Object.keys(TRANSITIONS) as OrderStatus[]).filter((from) => {
+    const roles = TRANSITIONS[from][to];
+    return roles !== undefined && (role === 'system' || roles.includes(role));
+  });
+}
+
 /** The column holding the time an order reached each status. */
 export const STATUS_TIMESTAMP: Readonly<Record<OrderStatus, string>> = {
   pending: 'created_at',

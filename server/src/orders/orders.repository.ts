@@ -246,32 +246,37 @@ export interface TransitionUpdate {
   id: string;
   from: OrderStatus;
   to: OrderStatus;
+  /** Moves the order only if it belongs to them (the caller's scope). */
+  customerId?: string;
+  merchantId?: string;
+  driverId?: string;
   cancelReason?: string | null;
   cancelledBy?: string | null;
 }
 
 /**
- * Compare-and-set: moves the order only if it is still in `from` and writes the audit row with
- * the move, in one statement. Returns the order's new columns, or null when it was not in
- * `from` any more.
+ * Compare-and-set: moves the order only if it is still in `from` (and in the caller's scope)
+ * and writes the audit row with the move, in one statement. Returns the moved order as
+ * `findOrderRow` reads it, or null when it was not in `from` any more (or not the caller's).
  */
 export async function compareAndSetStatus(
   db: Queryable,
   u: TransitionUpdate,
   event: { actorId: string | null; actorRole: string; reason: string | null },
-): Promise<Partial<OrderRow> | null> {
+): Promise<OrderRow | null> {
   const column = STATUS_TIMESTAMP[u.to];
-  const { rows } = await db.query<Partial<OrderRow>>(
+  const { rows } = await db.query<OrderRow>(
     `WITH moved AS (
        UPDATE orders SET status = $3, ${column} = now(), updated_at = now(),
          cancel_reason = COALESCE($4, cancel_reason), cancelled_by = COALESCE($5, cancelled_by)
-       WHERE id = $1 AND status = $2
+       WHERE id = $1 AND status = $2 AND ($9::uuid IS NULL OR customer_id = $9)
+         AND ($10::uuid IS NULL OR merchant_id = $10) AND ($11::uuid IS NULL OR driver_id = $11)
        RETURNING *
      ), event AS (
        INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason)
        SELECT id, $2::text, $3::text, $6::uuid, $7::text, $8::text FROM moved
      )
-     SELECT * FROM moved`,
+     ${ORDER_SELECT.replace('FROM orders o', 'FROM moved o')}`,
     [
       u.id,
       u.from,
@@ -281,6 +286,9 @@ export async function compareAndSetStatus(
       event.actorId,
       event.actorRole,
       event.reason,
+      u.customerId ?? null,
+      u.merchantId ?? null,
+      u.driverId ?? null,
     ],
   );
   return rows[0] ?? null;

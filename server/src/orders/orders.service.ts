@@ -9,7 +9,7 @@ import { idempotentReplays, ordersCreated, orderTransitions } from '../metrics/m
 import { haversineKm } from '../platform/geo.ts';
 import type { ChannelPublisher } from '../realtime/channel-events.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { TRANSITIONS } from './order-state.ts';
+import { sourcesFor, TRANSITIONS } from './order-state.ts';
 import { priceOrder } from './pricing.ts';
 import * as repo from './orders.repository.ts';
 
@@ -194,44 +194,54 @@ export function createOrdersService({
     scope: OrderScope,
     reason: string | undefined,
   ): Promise<Order> {
-    return db.transaction(async (tx) => {
-      const row = await repo.findOrderRow(tx, orderId);
-      if (!row || !inScope(row, scope)) throw notFound('Order');
+    /** Why the move did not happen, given the order as it is now: 404 before 409. */
+    const refusal = (row: repo.OrderRow | null): DomainError => {
+      if (!row || !inScope(row, scope)) return notFound('Order');
       const roles = TRANSITIONS[row.status][to];
       if (!roles || (actor.role !== 'system' && !roles.includes(actor.role))) {
-        throw new DomainError(
+        return new DomainError(
           to === 'cancelled' ? 'ORDER_NOT_CANCELLABLE' : 'INVALID_TRANSITION',
           `Order is ${row.status}; it cannot become ${to}`,
           { currentStatus: row.status },
         );
       }
-      const moved = await repo.compareAndSetStatus(
+      return new DomainError(
+        'INVALID_TRANSITION',
+        `Order changed meanwhile; it is now ${row.status}`,
+        { currentStatus: row.status },
+      );
+    };
+    // Most moves have one status they may start from (a store confirms a pending order, a
+    // driver delivers a picked-up one): the compare-and-set goes out at once, with the caller's
+    // scope in it, and the order is read only to explain a refusal. A cancellation may start
+    // from several, so the order is read first to know which.
+    const sources = sourcesFor(to, actor.role);
+    return db.transaction(async (tx) => {
+      let from: OrderStatus;
+      if (sources.length === 1) {
+        from = sources[0]!;
+      } else {
+        const row = await repo.findOrderRow(tx, orderId);
+        if (!row || !inScope(row, scope) || !sources.includes(row.status)) throw refusal(row);
+        from = row.status;
+      }
+      const after = await repo.compareAndSetStatus(
         tx,
         {
           id: orderId,
-          from: row.status,
+          from,
           to,
+          ...scope,
           cancelReason: to === 'cancelled' ? (reason ?? null) : null,
           cancelledBy: to === 'cancelled' ? actor.role : null,
         },
         { actorId: actor.id, actorRole: actor.role, reason: reason ?? null },
       );
-      if (!moved) {
-        const now = await repo.findOrderRow(tx, orderId);
-        throw new DomainError(
-          'INVALID_TRANSITION',
-          `Order changed meanwhile; it is now ${now?.status}`,
-          {
-            currentStatus: now?.status,
-          },
-        );
-      }
-      // The joined columns (store, driver) are not touched by a status change.
-      const after: repo.OrderRow = { ...row, ...moved };
-      await notifyListeners(tx, { order: after, from: row.status, to, actor });
+      if (!after) throw refusal(await repo.findOrderRow(tx, orderId));
+      await notifyListeners(tx, { order: after, from, to, actor });
       tx.afterCommit(() => {
-        orderTransitions.inc({ from: row.status, to });
-        return announce(orderId, row.merchant_id, row.status, to);
+        orderTransitions.inc({ from, to });
+        return announce(orderId, after.merchant_id, from, to);
       });
       return tx.commitWith(repo.findOrder(tx, orderId).then((order) => order!));
     });
