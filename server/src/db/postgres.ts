@@ -143,8 +143,7 @@ export function createPostgresDb(opts: PostgresOptions): Db {
         },
       };
       result = await fn(tx);
-      if (!commit) committed(await send('COMMIT'));
-      else committed(await commit);
+      committed(await (commit ?? send('COMMIT')));
     } catch (err) {
       if (isStalePlan(err)) broken ??= err as Error; // its prepared statements are stale
       // Settled either way: BEGIN if nothing was sent after it, COMMIT if it was sent.

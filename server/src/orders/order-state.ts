@@ -20,11 +20,6 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return TRANSITIONS[from][to] !== undefined;
 }
 
-/** The statuses `to` may be reached from. */
-export function sourcesOf(to: OrderStatus): OrderStatus[] {
-  return (Object.keys(TRANSITIONS) as OrderStatus[]).filter((from) => canTransition(from, to));
-}
-
 /** The statuses from which `role` may move an order to `to` (a system actor: any allowed). */
 export function sourcesFor(to: OrderStatus, role: Role | 'system'): OrderStatus[] {
   return (Object.keys(TRANSITIONS) as OrderStatus[]).filter((from) => {

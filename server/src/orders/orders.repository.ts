@@ -50,14 +50,17 @@ interface ItemRow {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-const ORDER_SELECT = `
+/** An order with its store's and driver's columns, read from `orders` or from a CTE of its rows. */
+const orderSelect = (source: string) => `
   SELECT o.*, m.name AS merchant_name, m.owner_id AS merchant_owner_id,
          du.name AS driver_name, d.vehicle_type AS driver_vehicle,
          d.rating AS driver_rating, d.current_lat AS driver_lat, d.current_lng AS driver_lng
-  FROM orders o
+  FROM ${source} o
   JOIN merchants m ON m.id = o.merchant_id
   LEFT JOIN drivers d ON d.id = o.driver_id
   LEFT JOIN users du ON du.id = o.driver_id`;
+
+const ORDER_SELECT = orderSelect('orders');
 
 export type OrderSummaryDto = Omit<Order, 'items' | 'driver' | 'eta'>;
 
@@ -276,7 +279,7 @@ export async function compareAndSetStatus(
        INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason)
        SELECT id, $2::text, $3::text, $6::uuid, $7::text, $8::text FROM moved
      )
-     ${ORDER_SELECT.replace('FROM orders o', 'FROM moved o')}`,
+     ${orderSelect('moved')}`,
     [
       u.id,
       u.from,

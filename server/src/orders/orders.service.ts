@@ -9,7 +9,7 @@ import { idempotentReplays, ordersCreated, orderTransitions } from '../metrics/m
 import { haversineKm } from '../platform/geo.ts';
 import type { ChannelPublisher } from '../realtime/channel-events.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { sourcesFor, TRANSITIONS } from './order-state.ts';
+import { sourcesFor } from './order-state.ts';
 import { priceOrder } from './pricing.ts';
 import * as repo from './orders.repository.ts';
 
@@ -194,11 +194,15 @@ export function createOrdersService({
     scope: OrderScope,
     reason: string | undefined,
   ): Promise<Order> {
+    // Most moves have one status they may start from (a store confirms a pending order, a
+    // driver delivers a picked-up one): the compare-and-set goes out at once, with the caller's
+    // scope in it, and the order is read only to explain a refusal. A cancellation may start
+    // from several, so the order is read first to know which.
+    const sources = sourcesFor(to, actor.role);
     /** Why the move did not happen, given the order as it is now: 404 before 409. */
     const refusal = (row: repo.OrderRow | null): DomainError => {
       if (!row || !inScope(row, scope)) return notFound('Order');
-      const roles = TRANSITIONS[row.status][to];
-      if (!roles || (actor.role !== 'system' && !roles.includes(actor.role))) {
+      if (!sources.includes(row.status)) {
         return new DomainError(
           to === 'cancelled' ? 'ORDER_NOT_CANCELLABLE' : 'INVALID_TRANSITION',
           `Order is ${row.status}; it cannot become ${to}`,
@@ -211,11 +215,6 @@ export function createOrdersService({
         { currentStatus: row.status },
       );
     };
-    // Most moves have one status they may start from (a store confirms a pending order, a
-    // driver delivers a picked-up one): the compare-and-set goes out at once, with the caller's
-    // scope in it, and the order is read only to explain a refusal. A cancellation may start
-    // from several, so the order is read first to know which.
-    const sources = sourcesFor(to, actor.role);
     return db.transaction(async (tx) => {
       let from: OrderStatus;
       if (sources.length === 1) {
