@@ -44,3 +44,32 @@ export class DomainError extends Error {
 }
 
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
+
+/**
+ * Errors a dependency raises when it is down or saturated (a pool with no connection to spare
+ * in time): the client may retry later, as 503 over HTTP and `UNAVAILABLE` over the WebSocket.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
+const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'OpenBreakerError']);
+
+export function isUnavailable(err: unknown): boolean {
+  const { code, name, message } = err as { code?: unknown; name?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' &&
+      (UNAVAILABLE_CODES.has(code) ||
+        code.startsWith('08') ||
+        code === '57P01' ||
+        code === '57P03')) ||
+    (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) ||
+    (typeof message === 'string' &&
+      /Connection is closed|connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
+        message,
+      ))
+  );
+}

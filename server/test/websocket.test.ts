@@ -762,6 +762,42 @@ describe('driver locations', () => {
       await gw.app.close();
     }
   });
+  // What pg's Pool throws when no connection frees up in time: the database is saturated, not
+  // broken, and the client should retry as it would after HTTP's 503.
+  const poolTimeout = () => new Error('timeout exceeded when trying to connect');
+
+  it('answers UNAVAILABLE with the seq when the location store is saturated', async () => {
+    const gw = await startGateway({ onLocation: () => Promise.reject(poolTimeout()) });
+    try {
+      const ws = await connectWs(gw.baseUrl, { token: driver.token });
+      ws.send({ type: 'location', lat: 49.41, lng: 8.69, seq: 4 });
+      expect(await ws.next()).toMatchObject({ type: 'error', code: 'UNAVAILABLE', seq: 4 });
+      ws.send({ type: 'ping' });
+      expect(await ws.next()).toEqual({ type: 'pong' });
+      await ws.close();
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('answers UNAVAILABLE, not INTERNAL, when signing in meets a saturated pool', async () => {
+    const auth = Object.create(tp.services.auth) as typeof tp.services.auth;
+    auth.resolve = () => Promise.reject(poolTimeout());
+    const gw = await startGateway({ auth });
+    try {
+      const ws = await connectWs(gw.baseUrl, { awaitReady: false });
+      ws.send({ type: 'auth', token: driver.token });
+      const answer = await ws.next();
+      expect(answer).toMatchObject({ type: 'error', code: 'UNAVAILABLE' });
+      expect(answer).not.toHaveProperty('seq');
+      // Nothing was decided about the session: the socket stays open for the retry.
+      ws.send({ type: 'ping' });
+      expect(await ws.next()).toEqual({ type: 'pong' });
+      await ws.close();
+    } finally {
+      await gw.app.close();
+    }
+  });
 });
 
 describe('connection lifecycle', () => {

@@ -80,3 +80,45 @@ describe.each([
     expect(socket.isReady).toBe(true);
   });
 });
+
+describe('signing in against a saturated server', () => {
+  it('asks again after UNAVAILABLE, on the same socket, until it is ready', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    cleanup.push(() => new Promise((r) => wss.close(r)));
+    let connections = 0;
+    const auths: unknown[] = [];
+    wss.on('connection', (ws: WebSocket) => {
+      connections += 1;
+      ws.on('message', (data: Buffer) => {
+        auths.push(JSON.parse(data.toString()));
+        // The first two sign-ins meet a pool with no connection to spare.
+        ws.send(
+          JSON.stringify(
+            auths.length <= 2
+              ? { type: 'error', code: 'UNAVAILABLE', message: 'try again shortly' }
+              : { type: 'ready', userId: 'u1', role: 'customer' },
+          ),
+        );
+      });
+    });
+    const { port } = wss.address() as AddressInfo;
+    const counters = new Counters();
+    // random() = 0: the shortest wait, 1 s, between attempts.
+    const socket = new SimSocket(
+      `ws://127.0.0.1:${port}/ws`,
+      'tok',
+      counters,
+      {},
+      {
+        random: () => 0,
+      },
+    );
+    socket.start();
+    cleanup.push(() => socket.stop());
+    await vi.waitFor(() => expect(socket.isReady).toBe(true), { timeout: 5_000 });
+    expect(auths).toEqual(Array(3).fill({ type: 'auth', token: 'tok' }));
+    expect(connections).toBe(1);
+    expect(counters.get('ws.error.UNAVAILABLE')).toBe(2);
+  });
+});

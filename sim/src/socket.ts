@@ -281,6 +281,15 @@ export class SimSocket {
     this.counters.inc(`ws.error.${code}`);
     if (typeof m.seq === 'number') this.handlers.onLocationError?.(m.seq, code);
     if (code === 'FORBIDDEN' && typeof m.channel === 'string') this.channels.delete(m.channel);
+    if (code === 'UNAVAILABLE' && !this.ready && m.seq === undefined && m.channel === undefined) {
+      // Signing in met a saturated server: the socket stays open, so ask again in a moment.
+      setTimeout(
+        () => {
+          if (!this.ready) this.send({ type: 'auth', token: this.token });
+        },
+        1_000 + this.random() * 2_000,
+      ).unref();
+    }
     if (code === 'UNAVAILABLE' && typeof m.channel === 'string') {
       // The server could not subscribe us; try that channel again in a moment.
       const channel = m.channel;

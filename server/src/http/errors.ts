@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { DomainError, type ErrorCode } from '../errors.ts';
+import { DomainError, isUnavailable, type ErrorCode } from '../errors.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -37,32 +37,6 @@ export function statusOf(code: ErrorCode): number {
 
 export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
   return { error: { code, message, ...(details ? { details } : {}) } };
-}
-
-/** Errors a dependency raises when it is down: the client may retry later (503). */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-]);
-const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'OpenBreakerError']);
-
-function isUnavailable(err: unknown): boolean {
-  const { code, name, message } = err as { code?: unknown; name?: unknown; message?: unknown };
-  return (
-    (typeof code === 'string' &&
-      (UNAVAILABLE_CODES.has(code) ||
-        code.startsWith('08') ||
-        code === '57P01' ||
-        code === '57P03')) ||
-    (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) ||
-    (typeof message === 'string' &&
-      /Connection is closed|connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|PGlite is closed|Cannot use a pool after calling end/i.test(
-        message,
-      ))
-  );
 }
 
 /**

@@ -13,6 +13,7 @@ import type { EventLog } from '../adapters/ports.ts';
 import type { AuthService, Session } from '../auth/auth.service.ts';
 import type { StoreOfOwner } from '../catalog/store-of-owner.ts';
 import type { Queryable } from '../db/db.ts';
+import { isUnavailable } from '../errors.ts';
 import { locationIngestDuration, locationUpdates, websocketMessages } from '../metrics/metrics.ts';
 import type { Clock } from '../platform/clock.ts';
 import { canSubscribe, type Principal } from './access.ts';
@@ -267,8 +268,7 @@ export class Connection {
         try {
           await (typeof task === 'function' ? task() : this.location(task));
         } catch (err) {
-          this.ctx.log.error({ err }, 'websocket message failed');
-          this.sendError('INTERNAL', 'Something went wrong');
+          this.failed(err, 'websocket message failed');
         }
       }
       task = this.backlog?.shift();
@@ -436,13 +436,28 @@ export class Connection {
     try {
       result = await this.ctx.onLocation(session.userId, msg);
     } catch (err) {
-      this.ctx.log.error({ err }, 'websocket location update failed');
-      return this.sendError('INTERNAL', 'Could not take the location', { seq: msg.seq });
+      return this.failed(err, 'websocket location update failed', msg.seq);
     }
     if (result.accepted) this.ack(msg.seq);
     else
       this.sendError('LOCATION_REJECTED', result.reason ?? 'Location rejected', { seq: msg.seq });
     locationIngestDuration.observe((performance.now() - receivedAt) / 1000);
+  }
+
+  /**
+   * A message that threw: a dependency that is down or saturated (no pool connection in time)
+   * is `UNAVAILABLE`, which the client may retry, as HTTP answers 503; anything else is a bug,
+   * `INTERNAL`, logged as an error.
+   */
+  private failed(err: unknown, what: string, seq?: number): void {
+    const extra = seq === undefined ? undefined : { seq };
+    if (isUnavailable(err)) {
+      this.ctx.log.warn({ err }, `${what}: dependency unavailable`);
+      this.sendError('UNAVAILABLE', 'A dependency is unavailable; try again shortly', extra);
+    } else {
+      this.ctx.log.error({ err }, what);
+      this.sendError('INTERNAL', 'Something went wrong', extra);
+    }
   }
 
   /** The one message every accepted update answers; `seq` is a validated integer. */
