@@ -89,6 +89,14 @@ export function renderMarkdown(r: BenchReport): string {
       '',
     );
   }
+  const said = r.serverLog;
+  if (said) {
+    const levels = Object.entries(said.byLevel);
+    lines.push(
+      `Servers' log over the whole run (${said.files.join(', ')}; not committed): ${levels.length ? levels.map(([level, n]) => `${n} ${level}`).join(', ') : 'nothing at warn or above'}${said.topErrors.length ? `; most frequent errors: ${said.topErrors.map((e) => `${e.count} × ${e.message}`).join('; ')}` : ''}.`,
+      '',
+    );
+  }
   const results = { ...r.results };
   delete results.counters;
   lines.push('```json', JSON.stringify(results, null, 1), '```', '');

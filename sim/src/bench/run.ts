@@ -8,10 +8,10 @@
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -37,6 +37,7 @@ import type {
   WorkerRole,
 } from './protocol.ts';
 import { pidsByName, ResourceSampler, type GroupUsage } from './sampler.ts';
+import { summarizeServerLogs, type ServerLogSummary } from './server-log.ts';
 import { renderMarkdown, updateDocs, writeFormatted } from './report.ts';
 import { bucketQuantiles, countsInWindow, parseScrape, type ServerScrape } from './scrape.ts';
 
@@ -100,6 +101,8 @@ const external = values.target;
 const area = { lat: 49.4075, lng: 8.6925, radiusKm: 4 };
 const runId = randomBytes(4).toString('hex');
 const PROFILE_DIR = join(ROOT, 'bench', 'results', 'profiles');
+/** The servers' own output (warnings and errors), one file per process; not committed. */
+const LOG_DIR = join(ROOT, 'bench', 'results', 'logs');
 const ordersRate = scenario === 'orders' ? num(values.rate, 35) : 0;
 /** Simulated seconds per real second in `orders`: kitchens, waits and rides run this much faster. */
 const timeScale = scenario === 'orders' ? num(values['time-scale'], 10) : 1;
@@ -144,9 +147,10 @@ if (!external && processes > 1 && !real) {
 
 interface Resources {
   servers: ChildProcess[];
+  serverLogs: string[];
   cleanup: Array<() => Promise<void>>;
 }
-const res: Resources = { servers: [], cleanup: [] };
+const res: Resources = { servers: [], serverLogs: [], cleanup: [] };
 
 async function cleanupAll(): Promise<void> {
   for (const fn of res.cleanup.reverse())
@@ -302,6 +306,7 @@ async function setup(): Promise<Setup> {
 
   const targets: string[] = [];
   if (values.profile) await mkdir(PROFILE_DIR, { recursive: true });
+  await mkdir(LOG_DIR, { recursive: true });
   for (let i = 0; i < processes; i++) {
     const port = 3900 + Math.floor(Math.random() * 50) * 2 + i;
     const args = [
@@ -319,9 +324,12 @@ async function setup(): Promise<Setup> {
     const child = spawn('node', args, {
       cwd: ROOT,
       env: { ...env, PORT: String(port), HOST: '127.0.0.1', INSTANCE_ID: `bench-${runId}-${i}` },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    const logFile = join(LOG_DIR, `${scenario}-${runId}-p${i}.log`);
+    child.stdout.pipe(createWriteStream(logFile));
     res.servers.push(child);
+    res.serverLogs.push(logFile);
     targets.push(`http://127.0.0.1:${port}`);
   }
   res.cleanup.push(async () => {
@@ -545,6 +553,8 @@ export interface BenchReport {
   serverIngestMs?: Record<string, number> | null;
   /** The servers' location reports in the window by outcome (applied, superseded, ...). */
   serverLocationOutcomes?: Record<string, number> | null;
+  /** What the servers logged (warn and above) over the whole run; null: not our servers. */
+  serverLog?: ServerLogSummary | null;
   targets: Array<{ name: string; target: string; measured: string; met: boolean | null }>;
 }
 
@@ -701,6 +711,11 @@ async function main(): Promise<void> {
     },
   );
   await cleanupAll();
+  // Read once the servers have stopped, so their last lines are in.
+  if (res.serverLogs.length) {
+    const said = await summarizeServerLogs(res.serverLogs);
+    report.serverLog = { ...said, files: said.files.map((f) => relative(ROOT, f)) };
+  }
   await writeReport(report);
 }
 
