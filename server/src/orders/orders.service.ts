@@ -131,7 +131,7 @@ export function createOrdersService({
     }
     const items = priceLines(body, found);
     const price = priceOrder(items, distanceKm, body.tipCents);
-    const { id } = await repo.insertOrder(tx, {
+    const created = await repo.insertOrder(tx, {
       customerId,
       merchantId: merchant.id,
       deliveryAddress: body.deliveryAddress,
@@ -142,10 +142,10 @@ export function createOrdersService({
       ...price,
       items,
     });
-    const created = (await repo.findOrderRow(tx, id))!;
     const actor: Actor = { id: customerId, role: 'customer' };
     await notifyListeners(tx, { order: created, from: null, to: 'pending', actor });
-    const order = (await repo.findOrder(tx, id))!;
+    // Read after the listeners, whose writes it shows.
+    const order = (await repo.findOrder(tx, created.id))!;
     tx.afterCommit(() => {
       ordersCreated.inc();
       return announce(order.id, order.merchantId, null, 'pending');
