@@ -89,6 +89,36 @@ describe('Api', () => {
     expect(arrivals[1]! - started).toBeGreaterThanOrEqual(950);
   });
 
+  it('lets half as many out after a refusal and grows back by one per answer', async () => {
+    const held: Array<() => void> = [];
+    let refused = false;
+    const server = await serve((_req, res) => {
+      if (refused) return void held.push(() => json(res, 200, {}));
+      refused = true;
+      json(res, 503, { error: { code: 'DEPENDENCY_UNAVAILABLE' } }, { 'retry-after': '1' });
+    });
+    const { api } = client(server.url, { connections: 16 });
+    const first = api.get('/first'); // refused: the limit halves and everything is held 1 s
+    await vi.waitFor(() => expect(api.concurrency).toBe(8));
+    const rest = Array.from({ length: 39 }, (_, i) => api.get(`/r/${i}`));
+    // After the pause, 40 want out: 8 go, the others wait their turn here.
+    await vi.waitFor(() => expect(held).toHaveLength(8), { timeout: 3_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(held).toHaveLength(8);
+    expect(api.waiting()).toBe(32);
+    // Each answer raises the limit by one: two more go out for every one answered.
+    held.shift()!();
+    await vi.waitFor(() => expect(held).toHaveLength(9));
+    expect(api.concurrency).toBe(9);
+    for (let answered = 1; answered < 40; answered++) {
+      await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
+      held.shift()!();
+    }
+    await Promise.all([first, ...rest]);
+    expect(api.concurrency).toBe(16);
+    expect(api.waiting()).toBe(0);
+  });
+
   it('opens no more connections than it is allowed, however many requests wait', async () => {
     const server = await serve((_req, res) => setTimeout(() => json(res, 200, {}), 20));
     const { api } = client(server.url, { connections: 3 });

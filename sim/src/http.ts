@@ -94,6 +94,17 @@ function headerOf(value: string | string[] | undefined): string | null {
  */
 export class Api {
   private pausedUntil = 0;
+  /**
+   * Requests let out at once: halved when the server refuses one (429/5xx that asks for a
+   * retry), grown by one with each answer, up to `connections`. Without it, the end of a 503
+   * pause let every request that had queued meanwhile out together, up to the pool's hundreds
+   * of connections, which met the same saturated server and earned the next pause.
+   */
+  private limit: number;
+  private readonly maxLimit: number;
+  private inFlight = 0;
+  private readonly gate: Array<() => void> = [];
+  private lastCut = 0;
   private readonly maxRetries: number;
   private readonly pool: Pool;
   /** The base URL's path (a platform behind a prefix), put before every request's path. */
@@ -108,16 +119,22 @@ export class Api {
     const url = new URL(baseUrl);
     this.prefix = url.pathname.replace(/\/$/, '');
     const timeoutMs = opts.timeoutMs ?? 15_000;
+    this.maxLimit = this.limit = opts.connections ?? 256;
     this.pool = new Pool(url.origin, {
-      connections: opts.connections ?? 256,
+      connections: this.maxLimit,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
   }
 
-  /** Requests made but not yet sent: waiting here for a connection of the pool. */
+  /** Requests made but not yet sent: waiting here for their turn or a connection. */
   waiting(): number {
-    return this.pool.stats.pending;
+    return this.gate.length + this.pool.stats.pending;
+  }
+
+  /** How many requests may be out at once right now (see `limit`). */
+  get concurrency(): number {
+    return Math.floor(this.limit);
   }
 
   /** Closes the connections once the requests under way are answered. */
@@ -139,6 +156,7 @@ export class Api {
       let status: number;
       let retryAfter: string | null;
       let text: string;
+      await this.turn();
       try {
         const res = await this.pool.request({
           path: this.prefix + path,
@@ -154,6 +172,7 @@ export class Api {
         retryAfter = headerOf(res.headers['retry-after']);
         text = await res.body.text();
       } catch (err) {
+        this.done(false);
         this.counters.inc('http.network');
         if (!opts.retry || attempt >= this.maxRetries || this.opts.isStopped?.()) {
           throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
@@ -161,6 +180,7 @@ export class Api {
         this.pause(this.backoffMs(attempt));
         continue;
       }
+      this.done(!RETRYABLE.has(status));
       const body = parseBody(text);
       if (status >= 200 && status < 300) return body as T;
       if (!opts.expected?.includes(status)) this.counters.inc(`http.${status}`);
@@ -180,6 +200,31 @@ export class Api {
         typeof error?.message === 'string' ? error.message : `${method} ${path}: ${status}`,
         body,
       );
+    }
+  }
+
+  /** Waits until fewer than `limit` requests are out, first come first served. */
+  private async turn(): Promise<void> {
+    if (this.inFlight < Math.floor(this.limit) && this.gate.length === 0) {
+      this.inFlight += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.gate.push(resolve));
+  }
+
+  /** A request is answered: grow the limit if it was served, halve it (once a second) if not. */
+  private done(served: boolean): void {
+    this.inFlight -= 1;
+    if (served) {
+      this.limit = Math.min(this.maxLimit, this.limit + 1);
+    } else if (Date.now() - this.lastCut >= 1_000) {
+      // One cut per wave: the answers to a burst that met a full server come back together.
+      this.lastCut = Date.now();
+      this.limit = Math.max(1, this.limit / 2);
+    }
+    while (this.gate.length > 0 && this.inFlight < Math.floor(this.limit)) {
+      this.inFlight += 1;
+      this.gate.shift()!();
     }
   }
 
