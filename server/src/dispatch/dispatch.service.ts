@@ -11,6 +11,7 @@ import {
 } from '../metrics/metrics.ts';
 import type { TransitionListener } from '../orders/orders.service.ts';
 import type { Clock } from '../platform/clock.ts';
+import { Crew } from '../platform/crew.ts';
 import type { ChannelPublisher } from '../realtime/channel-events.ts';
 import { createBreaker, DISPATCH_BREAKER, type BreakerOptions } from './breaker.ts';
 import * as repo from './dispatch.repository.ts';
@@ -301,15 +302,8 @@ export function createDispatchService(deps: DispatchDeps) {
       // A half-open breaker lets a single trial through: one claimer until it has closed.
       const parallel = breaker.closed ? (settings.concurrency ?? 1) : 1;
       const workers = Math.max(1, Math.min(parallel, limit));
-      const claimers: Array<Promise<void>> = [];
-      const join = () => {
-        claimers.push(
-          claimer().catch((err: unknown) => {
-            failing = true; // a failed claim or commit
-            throw err;
-          }),
-        );
-      };
+      const claimers = new Crew();
+      const join = () => claimers.start(claimer, () => (failing = true)); // a failed claim or commit
       /** Gives a failed step's lease back, so the order is due again at once. */
       const release = (orderId: string, leasedUntil: Date) =>
         repo.releaseLease(sweepDb, orderId, leasedUntil, now()).catch((err: unknown) => {
@@ -327,7 +321,7 @@ export function createDispatchService(deps: DispatchDeps) {
           // that order next sees the flag and leaves it for the next sweep.
           if (failing) return void (await release(order.id, leasedUntil));
           // More may be due: the next claimer starts while this one steps its order.
-          if (claimers.length < workers && claimed < limit) join();
+          if (claimers.size < workers && claimed < limit) join();
           try {
             const candidates = await breaker.fire(order);
             const stepped = await sweepDb.transaction(async (tx) => {
@@ -347,10 +341,7 @@ export function createDispatchService(deps: DispatchDeps) {
       join();
       // A failing claimer fails the sweep, but only once the others have stopped: no step
       // is left running behind a sweep that reported its end. Claimers join while it waits.
-      let outcomes: Array<PromiseSettledResult<void>> = [];
-      while (outcomes.length < claimers.length) outcomes = await Promise.allSettled(claimers);
-      const failed = outcomes.find((o) => o.status === 'rejected');
-      if (failed) throw failed.reason;
+      await claimers.done();
       if (limit > 0 && handled >= limit) kickedWhileRunning = true; // more may be due: go on
       // Abandoned orders are looked for once per tick interval, not on every kicked sweep:
       // under load a sweep runs many times a second and this query scans the open orders.
