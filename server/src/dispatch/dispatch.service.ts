@@ -154,6 +154,7 @@ export function createDispatchService(deps: DispatchDeps) {
   /**
    * One step for one due order, locked: expire a lapsed offer, then offer the best of the
    * candidates searched for it under its lease (the insert skips any who got another offer).
+   * Making an offer ends the transaction (`commitWith`): no statement may follow a step.
    */
   async function step(tx: Tx, order: repo.DueOrder, candidates: Candidate[]): Promise<void> {
     const t = now();
@@ -192,14 +193,19 @@ export function createDispatchService(deps: DispatchDeps) {
         expiresAt,
       });
       if (!offerId) continue; // the driver got another offer meanwhile: next candidate
-      await deps.notify?.(tx, {
-        userId: c.id,
-        type: 'offer.new',
-        title: 'New delivery offer',
-        body: `Earn €${(earnings / 100).toFixed(2)}; ${c.distanceKm.toFixed(1)} km to pickup. Answer within ${Math.round(settings.offerTimeoutMs / 1000)} s.`,
-        orderId: order.id,
-        channel: `driver:${c.id}`,
-      });
+      // The notification is the step's last statement: COMMIT goes out right behind it, and
+      // the order's row lock is held one round trip less.
+      await tx.commitWith(
+        deps.notify?.(tx, {
+          userId: c.id,
+          type: 'offer.new',
+          title: 'New delivery offer',
+          body: `Earn €${(earnings / 100).toFixed(2)}; ${c.distanceKm.toFixed(1)} km to pickup. Answer within ${Math.round(settings.offerTimeoutMs / 1000)} s.`,
+          orderId: order.id,
+          channel: `driver:${c.id}`,
+        }) ?? Promise.resolve(),
+      );
+      // Still before the hooks run: they run once the sweep's callback has returned.
       tx.afterCommit(() => announceOffer(offerId, c.id));
       return;
     }
