@@ -89,6 +89,12 @@ export function renderMarkdown(r: BenchReport): string {
       '',
     );
   }
+  if (r.serverExits?.length) {
+    lines.push(
+      `**A server process exited during the run (${r.serverExits.join(', ')}): these figures are not the platform's.**`,
+      '',
+    );
+  }
   const said = r.serverLog;
   if (said) {
     const levels = Object.entries(said.byLevel);

@@ -148,9 +148,18 @@ if (!external && processes > 1 && !real) {
 interface Resources {
   servers: ChildProcess[];
   serverLogs: string[];
+  /** Servers that exited before the bench stopped them, e.g. `p1 code 1`. */
+  serverExits: string[];
+  stoppingServers: boolean;
   cleanup: Array<() => Promise<void>>;
 }
-const res: Resources = { servers: [], serverLogs: [], cleanup: [] };
+const res: Resources = {
+  servers: [],
+  serverLogs: [],
+  serverExits: [],
+  stoppingServers: false,
+  cleanup: [],
+};
 
 async function cleanupAll(): Promise<void> {
   for (const fn of res.cleanup.reverse())
@@ -330,9 +339,18 @@ async function setup(): Promise<Setup> {
     child.stdout.pipe(createWriteStream(logFile));
     res.servers.push(child);
     res.serverLogs.push(logFile);
+    child.once('exit', (code, signal) => {
+      if (res.stoppingServers) return;
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+      res.serverExits.push(`p${i} ${how}`);
+      log(
+        `server p${i} exited (${how}) during the run; its stderr is above, its log in ${logFile}`,
+      );
+    });
     targets.push(`http://127.0.0.1:${port}`);
   }
   res.cleanup.push(async () => {
+    res.stoppingServers = true;
     const alive = res.servers.filter((c) => c.exitCode === null && c.signalCode === null);
     for (const c of alive) c.kill('SIGTERM');
     const exited = Promise.all(
@@ -555,6 +573,8 @@ export interface BenchReport {
   serverLocationOutcomes?: Record<string, number> | null;
   /** What the servers logged (warn and above) over the whole run; null: not our servers. */
   serverLog?: ServerLogSummary | null;
+  /** Server processes that exited before the bench stopped them: the run is not valid. */
+  serverExits?: string[];
   targets: Array<{ name: string; target: string; measured: string; met: boolean | null }>;
 }
 
@@ -716,6 +736,8 @@ async function main(): Promise<void> {
     const said = await summarizeServerLogs(res.serverLogs);
     report.serverLog = { ...said, files: said.files.map((f) => relative(ROOT, f)) };
   }
+  report.serverExits = res.serverExits;
+  if (res.serverExits.length) process.exitCode = 1;
   await writeReport(report);
 }
 
@@ -955,7 +977,9 @@ async function writeReport(report: BenchReport): Promise<void> {
   await writeFormatted(`${base}.json`, JSON.stringify(report, null, 2));
   await writeFormatted(`${base}.md`, md);
   log(`wrote ${base}.json and .md`);
-  if (!values['no-docs']) {
+  if (report.serverExits?.length) {
+    log('a server exited during the run: docs/benchmarks.md left as it was');
+  } else if (!values['no-docs']) {
     await updateDocs(
       join(ROOT, 'docs', 'benchmarks.md'),
       `${report.scenario}-${mode}-p${report.processes}`,
