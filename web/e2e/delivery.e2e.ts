@@ -454,9 +454,7 @@ describe.skipIf(!HAS_CHROMIUM)('the web app in Chromium', () => {
         .toMatch(new RegExp(`${short(stuck)}.*no driver found`));
       // Each order is flagged at its own retry step (backoff 1, 2, 4, 8 s...), so the second
       // may come several seconds after the first.
-      await expect
-        .poll(() => alerts.textContent(), { timeout: 20_000 })
-        .toContain(short(unwanted));
+      await expect.poll(() => alerts.textContent(), { timeout: 20_000 }).toContain(short(unwanted));
       await admin.screenshot('fleet-needs-attention');
 
       await a.getByRole('link', { name: 'Reassign or cancel in Orders' }).click();
