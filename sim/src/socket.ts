@@ -257,11 +257,7 @@ export class SimSocket {
   private onReady(): void {
     this.ready = true;
     this.attempt = 0;
-    for (const [channel, lastEventId] of this.channels) {
-      this.send(
-        lastEventId ? { type: 'subscribe', channel, lastEventId } : { type: 'subscribe', channel },
-      );
-    }
+    for (const channel of this.channels.keys()) this.sendSubscribe(channel);
     this.handlers.onReady?.();
   }
 
@@ -283,29 +279,29 @@ export class SimSocket {
     if (code === 'FORBIDDEN' && typeof m.channel === 'string') this.channels.delete(m.channel);
     if (code === 'UNAVAILABLE' && !this.ready && m.seq === undefined && m.channel === undefined) {
       // Signing in met a saturated server: the socket stays open, so ask again in a moment.
-      setTimeout(
-        () => {
-          if (!this.ready) this.send({ type: 'auth', token: this.token });
-        },
-        1_000 + this.random() * 2_000,
-      ).unref();
+      this.soon(() => {
+        if (!this.ready) this.send({ type: 'auth', token: this.token });
+      });
     }
     if (code === 'UNAVAILABLE' && typeof m.channel === 'string') {
       // The server could not subscribe us; try that channel again in a moment.
       const channel = m.channel;
-      setTimeout(
-        () => {
-          if (this.channels.has(channel) && this.isReady) {
-            const lastEventId = this.channels.get(channel);
-            this.send(
-              lastEventId
-                ? { type: 'subscribe', channel, lastEventId }
-                : { type: 'subscribe', channel },
-            );
-          }
-        },
-        1_000 + this.random() * 2_000,
-      ).unref();
+      this.soon(() => {
+        if (this.channels.has(channel) && this.isReady) this.sendSubscribe(channel);
+      });
     }
+  }
+
+  /** Runs `fn` in 1–3 s: a retry after the server said it was unavailable. */
+  private soon(fn: () => void): void {
+    setTimeout(fn, 1_000 + this.random() * 2_000).unref();
+  }
+
+  /** Subscribes from the last event id seen on `channel`, if any. */
+  private sendSubscribe(channel: string): void {
+    const lastEventId = this.channels.get(channel);
+    this.send(
+      lastEventId ? { type: 'subscribe', channel, lastEventId } : { type: 'subscribe', channel },
+    );
   }
 }

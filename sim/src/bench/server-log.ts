@@ -52,8 +52,10 @@ export async function summarizeServerLogs(files: string[], top = 5): Promise<Ser
       }
       const level = LEVELS[line.level ?? 0] ?? `level ${line.level}`;
       byLevel[level] = (byLevel[level] ?? 0) + 1;
-      if ((line.level ?? 0) >= 50)
-        errors.set(errorKey(line), (errors.get(errorKey(line)) ?? 0) + 1);
+      if ((line.level ?? 0) >= 50) {
+        const key = errorKey(line);
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+      }
     }
   }
   const topErrors = [...errors]
