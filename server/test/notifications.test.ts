@@ -128,6 +128,25 @@ describe('notifications of status changes', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(await liveNotifications(`order:${order.id}`)).toHaveLength(1);
   });
+
+  it("refuses a listener's statement sent after its first await, which COMMIT may have passed", async () => {
+    const customer = await registerUser(api, 'customer');
+    const order = await placeOrder(api, customer, store);
+    const late = createOrdersService({
+      db: tp.infra.db,
+      idempotency: createIdempotencyService({ db: tp.infra.db }),
+      publisher: tp.services.publisher,
+      listeners: [
+        async (tx) => {
+          await new Promise((r) => setTimeout(r, 1));
+          await tx.query('SELECT 1');
+        },
+      ],
+    });
+    await expect(
+      late.transition(order.id, 'confirmed', { id: store.owner.id, role: 'merchant' }),
+    ).rejects.toThrow('after its first await');
+  });
 });
 
 describe('the notification list', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { legMinutes } from '../src/tracking/eta.ts';
 import { TRACKING_INVALIDATE_CHANNEL } from '../src/tracking/tracking.service.ts';
 import {
   createAdmin,
@@ -321,5 +322,54 @@ describe('what tracking keeps in process', () => {
       await watcher.close();
       await phone?.close();
     }
+  });
+});
+
+describe('the delivery time predicted at pickup', () => {
+  const metric = async (name: string): Promise<number> => {
+    const text = (await api<string>('GET', '/metrics')).body;
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  };
+
+  it("is stored with the pickup, from the driver's position, and scored at delivery", async () => {
+    const { orderId, driver } = await assignedOrder();
+    for (const step of ['preparing', 'ready']) {
+      const res = await api('POST', `/api/v1/merchant/orders/${orderId}/${step}`, {
+        token: store.owner.token,
+      });
+      expect(res.status).toBe(200);
+    }
+    const pickup = await api('POST', `/api/v1/driver/orders/${orderId}/picked-up`, {
+      token: driver.token,
+    });
+    expect(pickup.status).toBe(200);
+    const { rows } = await tp.infra.db.query<{
+      predicted: Date | null;
+      picked_up_at: Date;
+      from: { lat: number; lng: number };
+      to: { lat: number; lng: number };
+      vehicle_type: string;
+    }>(
+      `SELECT o.predicted_delivery_at AS predicted, o.picked_up_at, d.vehicle_type,
+              json_build_object('lat', d.current_lat, 'lng', d.current_lng) AS "from",
+              json_build_object('lat', o.delivery_lat, 'lng', o.delivery_lng) AS "to"
+       FROM orders o JOIN drivers d ON d.id = o.driver_id WHERE o.id = $1`,
+      [orderId],
+    );
+    const row = rows[0]!;
+    expect(row.predicted).toBeInstanceOf(Date);
+    const minutes = legMinutes(row.from, row.to, row.vehicle_type, tp.config.eta);
+    expect(minutes).toBeGreaterThan(0);
+    // Predicted by the server's clock a moment before the database stamped the pickup.
+    const ahead = row.predicted!.getTime() - row.picked_up_at.getTime();
+    expect(Math.abs(ahead - minutes * 60_000)).toBeLessThan(1_000);
+
+    const scored = await metric('delivery_eta_error_seconds_count');
+    const delivered = await api('POST', `/api/v1/driver/orders/${orderId}/delivered`, {
+      token: driver.token,
+    });
+    expect(delivered.status).toBe(200);
+    await expect.poll(() => metric('delivery_eta_error_seconds_count')).toBe(scored + 1);
   });
 });

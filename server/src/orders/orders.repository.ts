@@ -10,6 +10,8 @@ export interface OrderRow {
   merchant_name: string;
   /** The store owner's user id (who is told about the order). */
   merchant_owner_id: string | null;
+  merchant_lat: number;
+  merchant_lng: number;
   driver_id: string | null;
   status: OrderStatus;
   delivery_address: string;
@@ -53,6 +55,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** An order with its store's and driver's columns, read from `orders` or from a CTE of its rows. */
 const orderSelect = (source: string) => `
   SELECT o.*, m.name AS merchant_name, m.owner_id AS merchant_owner_id,
+         m.lat AS merchant_lat, m.lng AS merchant_lng,
          du.name AS driver_name, d.vehicle_type AS driver_vehicle,
          d.rating AS driver_rating, d.current_lat AS driver_lat, d.current_lng AS driver_lng
   FROM ${source} o

@@ -2,7 +2,7 @@ import type { CreateOrderBody, Order, OrderStatus, OrdersQuery } from '@delivery
 import type { Session } from '../auth/auth.service.ts';
 import { findMenuItems, findMerchant, type PricedMenuItem } from '../catalog/catalog.repository.ts';
 import { readStoreOfOwner, type StoreOfOwner } from '../catalog/store-of-owner.ts';
-import type { Db, Tx } from '../db/db.ts';
+import type { Db, QueryOptions, Tx } from '../db/db.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { IdempotencyService } from '../idempotency/idempotency.service.ts';
 import { idempotentReplays, ordersCreated, orderTransitions } from '../metrics/metrics.ts';
@@ -37,6 +37,10 @@ export interface StatusChange {
  * Runs inside the transition's transaction, so its writes commit or roll back with the move;
  * anything it announces goes through `tx.afterCommit`. Dispatch, notifications and driver
  * counters subscribe here instead of being wired into the state machine.
+ *
+ * A listener sends all its statements before its first `await` (it may await their answers,
+ * nothing before them): the move's final read and COMMIT go out right behind them, in the same
+ * flight. The handle it is given refuses a statement sent any later.
  */
 export type TransitionListener = (tx: Tx, change: StatusChange) => Promise<void>;
 
@@ -61,6 +65,46 @@ function inScope(row: repo.OrderRow, scope: OrderScope): boolean {
   );
 }
 
+/**
+ * The transaction as one listener sees it: statements pass through until the listener has
+ * returned (its synchronous part), then they are refused, because COMMIT may be on its way.
+ */
+class ListenerTx implements Tx {
+  private open = true;
+
+  constructor(private readonly tx: Tx) {}
+
+  close(): void {
+    this.open = false;
+  }
+
+  private check(): void {
+    if (!this.open) {
+      throw new Error(
+        'A transition listener sent a statement after its first await; send them all before it',
+      );
+    }
+  }
+
+  query<R>(sql: string, params?: unknown[], options?: QueryOptions) {
+    this.check();
+    return this.tx.query<R>(sql, params, options);
+  }
+
+  exec(sql: string): Promise<void> {
+    this.check();
+    return this.tx.exec(sql);
+  }
+
+  afterCommit(fn: () => unknown): void {
+    this.tx.afterCommit(fn);
+  }
+
+  commitWith<R>(): Promise<R> {
+    throw new Error('A transition listener does not end the transaction');
+  }
+}
+
 export function createOrdersService({
   db,
   idempotency,
@@ -70,14 +114,35 @@ export function createOrdersService({
   storeOf = (ownerId) => readStoreOfOwner(db, ownerId),
 }: OrdersServiceDeps) {
   /**
-   * The listeners write to their own tables and read nothing another one writes, so they run
-   * side by side: their statements go out together on the transaction's connection. All of them
-   * finish before the transaction goes on, failed or not.
+   * Starts the listeners. They write to their own tables and read nothing another one writes,
+   * so they run side by side and their statements go out together on the transaction's
+   * connection; the caller queues its own behind them. Resolves once every listener has sent its
+   * statements, to `finished`, which settles when all of them have (failed or not). A listener
+   * that fails before sending anything fails this at once, before the caller sends COMMIT; one
+   * waits only for microtasks for that, never for I/O.
    */
-  async function notifyListeners(tx: Tx, change: StatusChange) {
-    const outcomes = await Promise.allSettled(listeners.map((listener) => listener(tx, change)));
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason;
+  async function startListeners(
+    tx: Tx,
+    change: StatusChange,
+  ): Promise<{ finished: Promise<void> }> {
+    let early: { reason: unknown } | undefined;
+    const outcomes = listeners.map((listener) => {
+      const handle = new ListenerTx(tx);
+      const done = listener(handle, change);
+      handle.close();
+      done.catch((reason: unknown) => (early ??= { reason }));
+      return done;
+    });
+    const finished = Promise.allSettled(outcomes).then((settled) => {
+      const failed = settled.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
+    await Promise.resolve(); // an already failed listener's rejection has been seen by now
+    if (early) {
+      await finished.catch(() => undefined); // the others' statements are answered first
+      throw early.reason;
+    }
+    return { finished };
   }
 
   function priceLines(body: CreateOrderBody, menuItems: PricedMenuItem[]) {
@@ -143,9 +208,15 @@ export function createOrdersService({
       items,
     });
     const actor: Actor = { id: customerId, role: 'customer' };
-    await notifyListeners(tx, { order: created, from: null, to: 'pending', actor });
-    // Read after the listeners, whose writes it shows.
-    const order = (await repo.findOrder(tx, created.id))!;
+    const listening = await startListeners(tx, {
+      order: created,
+      from: null,
+      to: 'pending',
+      actor,
+    });
+    // Queued after the listeners' statements, so it shows their writes.
+    const [, read] = await Promise.all([listening.finished, repo.findOrder(tx, created.id)]);
+    const order = read!;
     tx.afterCommit(() => {
       ordersCreated.inc();
       return announce(order.id, order.merchantId, null, 'pending');
@@ -237,12 +308,18 @@ export function createOrdersService({
         { actorId: actor.id, actorRole: actor.role, reason: reason ?? null },
       );
       if (!after) throw refusal(await repo.findOrderRow(tx, orderId));
-      await notifyListeners(tx, { order: after, from, to, actor });
-      tx.afterCommit(() => {
-        orderTransitions.inc({ from, to });
-        return announce(orderId, after.merchant_id, from, to);
+      // The listeners' statements, the read that shows their writes and COMMIT: one flight.
+      const listening = await startListeners(tx, { order: after, from, to, actor });
+      const read = repo.findOrder(tx, orderId);
+      const done = Promise.all([listening.finished, read]).then(([, order]) => {
+        // Announced after what the listeners announce, as when they ran one flight earlier.
+        tx.afterCommit(() => {
+          orderTransitions.inc({ from, to });
+          return announce(orderId, after.merchant_id, from, to);
+        });
+        return order!;
       });
-      return tx.commitWith(repo.findOrder(tx, orderId).then((order) => order!));
+      return tx.commitWith(done);
     });
   }
 

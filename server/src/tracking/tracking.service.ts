@@ -151,18 +151,33 @@ export class TrackingService {
 
   /**
    * Records the delivery time predicted at pickup, and on delivery how far off it was: the
-   * design's accuracy goal (within 3 minutes, 90% of the time) is read off `etaError`.
+   * design's accuracy goal (within 3 minutes, 90% of the time) is read off `etaError`. The
+   * prediction starts from the driver's last stored position (at the store, sampled at most
+   * seconds ago) and needs nothing but the moved order, so its statement goes out at once.
    */
   readonly onStatusChange: TransitionListener = async (tx, { order, to }) => {
+    let predicting: Promise<unknown> | undefined;
     if (to === 'picked_up') {
-      // The two look-ups at once: the transaction holds its connection while it waits.
-      const [info, live] = await Promise.all([
-        findTrackInfo(tx, order.id),
-        order.driver_id ? this.geo.get(order.driver_id) : null,
-      ]);
-      const eta = info && this.computeEta(info, live ?? info.driverPosition);
+      const merchant = { lat: order.merchant_lat, lng: order.merchant_lng };
+      const driver =
+        order.driver_lat !== null && order.driver_lng !== null
+          ? { lat: order.driver_lat, lng: order.driver_lng }
+          : null;
+      const eta = this.computeEta(
+        {
+          orderId: order.id,
+          status: to,
+          driverId: order.driver_id,
+          vehicleType: order.driver_vehicle,
+          merchant,
+          dropoff: { lat: order.delivery_lat, lng: order.delivery_lng },
+          readyAt: order.ready_at?.getTime() ?? this.clock.now(),
+          driverPosition: driver,
+        },
+        driver ?? merchant,
+      );
       if (eta)
-        await tx.query('UPDATE orders SET predicted_delivery_at = $2 WHERE id = $1', [
+        predicting = tx.query('UPDATE orders SET predicted_delivery_at = $2 WHERE id = $1', [
           order.id,
           eta.at,
         ]);
@@ -176,6 +191,7 @@ export class TrackingService {
       });
     }
     tx.afterCommit(() => this.invalidate(order.id, [order.driver_id]));
+    await predicting;
   };
 
   /** Called for every applied position; never throws into the hot path. */
