@@ -56,6 +56,26 @@ describe('placing an order', () => {
     expect(events.rows).toEqual([{ to_status: 'pending' }]);
   });
 
+  it('answers the order exactly as it is read back later, lines in their stored order', async () => {
+    const res = await api('POST', '/api/v1/orders', {
+      token: customer.token,
+      headers: { 'x-idempotency-key': newKey() },
+      body: orderBody(store, {
+        items: [
+          { menuItemId: store.items[1]!.id, quantity: 1 },
+          { menuItemId: store.items[0]!.id, quantity: 2 },
+        ],
+      }),
+    });
+    expect(res.status).toBe(201);
+    const placed = res.body.order;
+    expect(placed.items).toHaveLength(2);
+    const read = await api('GET', `/api/v1/orders/${placed.id}`, { token: customer.token });
+    expect(read.status).toBe(200);
+    // The placement's answer carries no ETA (as before); a read adds the live one.
+    expect(placed).toEqual({ ...read.body.order, eta: null });
+  });
+
   it('merges repeated lines of the same item', async () => {
     const order = await placeOrder(api, customer, store, {
       items: [

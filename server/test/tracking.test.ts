@@ -242,6 +242,20 @@ describe('what tracking keeps in process', () => {
     }
   });
 
+  it('answers a move with its ETA from the moved order, without reading the order again', async () => {
+    const { orderId } = await assignedOrder();
+    const query = vi.spyOn(tp.infra.db, 'query');
+    const res = await api('POST', `/api/v1/merchant/orders/${orderId}/preparing`, {
+      token: store.owner.token,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.order.eta.minutes).toBeGreaterThan(0);
+    const trackReads = query.mock.calls.filter(
+      ([sql, params]) => String(sql).includes('AS prep_minutes') && params?.[0] === orderId,
+    );
+    expect(trackReads).toEqual([]);
+  });
+
   it('shares one database read between concurrent misses of one driver', async () => {
     const driverId = randomUUID();
     const orderReads = countOrderReads(driverId);

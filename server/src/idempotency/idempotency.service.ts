@@ -47,6 +47,13 @@ export function requestHash(scope: string, body: unknown): string {
 
 export type IdempotencyService = ReturnType<typeof createIdempotencyService>;
 
+/** What the work answers; `pending` holds statements it left in flight (they commit with it). */
+export interface WorkResult<T> {
+  status: number;
+  body: T;
+  pending?: Promise<unknown>;
+}
+
 /**
  * Exactly-once mutations keyed by (user, key). The key's claim, the work and the stored response
  * are one transaction: a transaction-level advisory lock on (user, key) says "a live request is
@@ -57,14 +64,21 @@ export type IdempotencyService = ReturnType<typeof createIdempotencyService>;
  */
 export function createIdempotencyService({ db }: { db: Db }) {
   return {
-    async run<T>(
+    /**
+     * Runs `work` once per key. `prepare` sends the work's reads with the key's claim, before it
+     * is known whether the work will run (a replay or a refusal leaves them unread); `work` gets
+     * their promise.
+     */
+    async run<T, P = undefined>(
       req: IdempotentRequest,
-      work: (tx: Tx) => Promise<{ status: number; body: T }>,
+      work: (tx: Tx, prepared: Promise<P>) => Promise<WorkResult<T>>,
+      prepare: (tx: Tx) => Promise<P> = () => Promise.resolve(undefined as P),
     ): Promise<StoredResponse<T>> {
       const hash = requestHash(req.scope, req.body);
       return db.transaction(async (tx): Promise<StoredResponse<T>> => {
-        // The lock and the look-up go out together; the row counts only once the lock is held.
-        const [{ rows: lock }, { rows }] = await Promise.all([
+        // The lock and the look-up go out together (and the work's reads behind them); the row
+        // counts only once the lock is held.
+        const claim = Promise.all([
           tx.query<{ ok: boolean }>(
             `SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 72114003)) AS ok`,
             [req.userId, req.key],
@@ -76,6 +90,9 @@ export function createIdempotencyService({ db }: { db: Db }) {
             [req.userId, req.key, KEY_TTL_HOURS],
           ),
         ]);
+        const prepared = prepare(tx);
+        prepared.catch(() => undefined); // unread when the key refuses or replays
+        const [{ rows: lock }, { rows }] = await claim;
         if (!lock[0]?.ok) {
           throw new DomainError(
             'IDEMPOTENCY_IN_PROGRESS',
@@ -98,7 +115,7 @@ export function createIdempotencyService({ db }: { db: Db }) {
           };
         }
         // Failed work throws and rolls back: a failed request is not remembered.
-        const out = await work(tx);
+        const out = await work(tx, prepared);
         const stored = tx.query(
           `INSERT INTO idempotency_keys
              (user_id, key, scope, request_hash, status, response_status, response_body, created_at, completed_at)
@@ -109,7 +126,13 @@ export function createIdempotencyService({ db }: { db: Db }) {
              created_at = now(), completed_at = now()`,
           [req.userId, req.key, req.scope, hash, out.status, JSON.stringify(out.body)],
         );
-        return tx.commitWith(stored.then(() => ({ ...out, replayed: false })));
+        return tx.commitWith(
+          Promise.all([stored, out.pending]).then(() => ({
+            status: out.status,
+            body: out.body,
+            replayed: false,
+          })),
+        );
       });
     },
   };

@@ -12,6 +12,7 @@ export interface OrderRow {
   merchant_owner_id: string | null;
   merchant_lat: number;
   merchant_lng: number;
+  merchant_prep_minutes: number;
   driver_id: string | null;
   status: OrderStatus;
   delivery_address: string;
@@ -55,7 +56,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** An order with its store's and driver's columns, read from `orders` or from a CTE of its rows. */
 const orderSelect = (source: string) => `
   SELECT o.*, m.name AS merchant_name, m.owner_id AS merchant_owner_id,
-         m.lat AS merchant_lat, m.lng AS merchant_lng,
+         m.lat AS merchant_lat, m.lng AS merchant_lng, m.avg_prep_time_minutes AS merchant_prep_minutes,
          du.name AS driver_name, d.vehicle_type AS driver_vehicle,
          d.rating AS driver_rating, d.current_lat AS driver_lat, d.current_lng AS driver_lng
   FROM ${source} o
@@ -64,6 +65,13 @@ const orderSelect = (source: string) => `
   LEFT JOIN users du ON du.id = o.driver_id`;
 
 const ORDER_SELECT = orderSelect('orders');
+
+/** An order's lines as one JSON array (`[]` for none), read from `source` (a table or CTE). */
+const itemsJson = (source: string) => `COALESCE(
+  (SELECT json_agg(json_build_object('id', i.id, 'order_id', i.order_id,
+     'menu_item_id', i.menu_item_id, 'name', i.name, 'quantity', i.quantity,
+     'unit_price_cents', i.unit_price_cents) ORDER BY i.name, i.id)
+   FROM ${source}), '[]')`;
 
 export type OrderSummaryDto = Omit<Order, 'items' | 'driver' | 'eta'>;
 
@@ -142,11 +150,14 @@ export interface NewOrder {
 
 /**
  * Inserts the order, its lines and its first audit row ("created, pending") in one statement,
- * and answers the new order as `findOrderRow` reads it: one round trip instead of four while
- * the transaction holds its connection.
+ * and answers the new order both as `findOrderRow` and as `findOrder` read it: one round trip
+ * instead of five while the transaction holds its connection.
  */
-export async function insertOrder(db: Queryable, o: NewOrder): Promise<OrderRow> {
-  const { rows } = await db.query<OrderRow>(
+export async function insertOrder(
+  db: Queryable,
+  o: NewOrder,
+): Promise<{ row: OrderRow; order: Order }> {
+  const { rows } = await db.query<OrderRow & { items: ItemRow[] }>(
     `WITH o AS (
        INSERT INTO orders (customer_id, merchant_id, delivery_address, delivery_lat, delivery_lng, notes,
          distance_km, subtotal_cents, delivery_fee_cents, tip_cents, total_cents)
@@ -154,11 +165,12 @@ export async function insertOrder(db: Queryable, o: NewOrder): Promise<OrderRow>
      ), items AS (
        INSERT INTO order_items (order_id, order_created_at, menu_item_id, name, quantity, unit_price_cents)
        SELECT o.id, o.created_at, i.* FROM o, unnest($12::uuid[], $13::text[], $14::int[], $15::int[]) AS i
+       RETURNING *
      ), event AS (
        INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role)
        SELECT o.id, NULL::text, 'pending'::text, $1::uuid, 'customer'::text FROM o
      )
-     ${orderSelect('o')}`,
+     SELECT v.*, ${itemsJson('items i')} AS items FROM (${orderSelect('o')}) v`,
     [
       o.customerId,
       o.merchantId,
@@ -177,7 +189,8 @@ export async function insertOrder(db: Queryable, o: NewOrder): Promise<OrderRow>
       o.items.map((i) => i.unitPriceCents),
     ],
   );
-  return rows[0]!;
+  const { items, ...row } = rows[0]!;
+  return { row, order: toOrder(row, items) };
 }
 
 export async function findOrderRow(db: Queryable, id: string): Promise<OrderRow | null> {
@@ -188,12 +201,7 @@ export async function findOrderRow(db: Queryable, id: string): Promise<OrderRow 
 /** The order with its lines, in one round trip. */
 export async function findOrder(db: Queryable, id: string): Promise<Order | null> {
   const { rows } = await db.query<OrderRow & { items: ItemRow[] }>(
-    `SELECT v.*, COALESCE(
-       (SELECT json_agg(json_build_object('id', i.id, 'order_id', i.order_id,
-          'menu_item_id', i.menu_item_id, 'name', i.name, 'quantity', i.quantity,
-          'unit_price_cents', i.unit_price_cents) ORDER BY i.name, i.id)
-        FROM order_items i WHERE i.order_id = v.id AND i.order_created_at = v.created_at),
-       '[]') AS items
+    `SELECT v.*, ${itemsJson('order_items i WHERE i.order_id = v.id AND i.order_created_at = v.created_at')} AS items
      FROM (${ORDER_SELECT} WHERE o.id = $1) v`,
     [id],
   );

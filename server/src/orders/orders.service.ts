@@ -177,12 +177,30 @@ export function createOrdersService({
     return lines;
   }
 
-  async function create(tx: Tx, customerId: string, body: CreateOrderBody): Promise<Order> {
-    // Both reads go out at once; their answers are checked in the order a customer fixes them.
-    const [merchant, found] = await Promise.all([
+  type Catalog = Awaited<ReturnType<typeof readCatalog>>;
+
+  /** What a placement reads, sent with the idempotency key's claim. */
+  function readCatalog(tx: Tx, body: CreateOrderBody) {
+    return Promise.all([
       findMerchant(tx, body.merchantId, true),
       findMenuItems(tx, [...new Set(body.items.map((i) => i.menuItemId))]),
     ]);
+  }
+
+  /**
+   * Places the order. Answers it as inserted, with `pending`: the listeners' statements, still
+   * in flight, so that the stored response and COMMIT go out right behind them. A new order's
+   * listeners write no order columns (dispatch starts at confirmation), so the answer needs no
+   * second read.
+   */
+  async function create(
+    tx: Tx,
+    customerId: string,
+    body: CreateOrderBody,
+    catalog: Promise<Catalog>,
+  ): Promise<{ order: Order; pending: Promise<void> }> {
+    // Their answers are checked in the order a customer fixes them.
+    const [merchant, found] = await catalog;
     if (!merchant) throw new DomainError('UNKNOWN_MERCHANT', 'This merchant does not exist');
     if (!merchant.is_open)
       throw new DomainError('MERCHANT_CLOSED', `${merchant.name} is closed right now`);
@@ -196,7 +214,7 @@ export function createOrdersService({
     }
     const items = priceLines(body, found);
     const price = priceOrder(items, distanceKm, body.tipCents);
-    const created = await repo.insertOrder(tx, {
+    const { row, order } = await repo.insertOrder(tx, {
       customerId,
       merchantId: merchant.id,
       deliveryAddress: body.deliveryAddress,
@@ -208,20 +226,15 @@ export function createOrdersService({
       items,
     });
     const actor: Actor = { id: customerId, role: 'customer' };
-    const listening = await startListeners(tx, {
-      order: created,
-      from: null,
-      to: 'pending',
-      actor,
-    });
-    // Queued after the listeners' statements, so it shows their writes.
-    const [, read] = await Promise.all([listening.finished, repo.findOrder(tx, created.id)]);
-    const order = read!;
-    tx.afterCommit(() => {
-      ordersCreated.inc();
-      return announce(order.id, order.merchantId, null, 'pending');
-    });
-    return order;
+    const listening = await startListeners(tx, { order: row, from: null, to: 'pending', actor });
+    const pending = listening.finished.then(() =>
+      // Announced after what the listeners announce.
+      tx.afterCommit(() => {
+        ordersCreated.inc();
+        return announce(order.id, order.merchantId, null, 'pending');
+      }),
+    );
+    return { order, pending };
   }
 
   async function announce(
@@ -343,12 +356,13 @@ export function createOrdersService({
     transition,
 
     async place(customerId: string, key: string, body: CreateOrderBody) {
-      const result = await idempotency.run(
+      const result = await idempotency.run<{ order: Order }, Catalog>(
         { userId: customerId, key, scope: 'POST /api/v1/orders', body },
-        async (tx) => ({
-          status: 201,
-          body: { order: await create(tx, customerId, body) },
-        }),
+        async (tx, catalog) => {
+          const { order, pending } = await create(tx, customerId, body, catalog);
+          return { status: 201, body: { order }, pending };
+        },
+        (tx) => readCatalog(tx, body),
       );
       if (result.replayed) idempotentReplays.inc();
       return result;

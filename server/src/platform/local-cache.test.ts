@@ -126,6 +126,22 @@ describe('LocalCache', () => {
     expect(calls).toBe(2);
   });
 
+  it('keeps a value set by its writer, over a load already under way, for the TTL', async () => {
+    const gate = deferred<string>();
+    let calls = 0;
+    const { cache, clock } = setup({
+      load: () => (calls++ === 0 ? gate.promise : Promise.resolve('reloaded')),
+    });
+    const before = cache.get('d'); // a read that started before the write
+    cache.set('d', 'written');
+    gate.resolve('old');
+    expect(await before).toBe('old');
+    expect(await cache.get('d')).toBe('written');
+    expect(calls).toBe(1);
+    clock.advance(60_000);
+    expect(await cache.get('d')).toBe('reloaded');
+  });
+
   it('keeps nothing from a failed load, and the next miss tries again', async () => {
     let fail = true;
     const { cache } = setup({

@@ -104,6 +104,15 @@ export class LocalCache<T> {
     return this.refresh(key);
   }
 
+  /**
+   * Keeps a value this process knows to be current (it has just written it), so the next read
+   * needs no load. A load in progress is voided as by `invalidate`.
+   */
+  set(key: string, value: T): void {
+    this.invalidate(key);
+    if (this.opts.keep?.(value) ?? true) this.store(key, value);
+  }
+
   invalidate(key: string): void {
     this.entries.delete(key);
     const flight = this.flights.get(key);

@@ -1,3 +1,4 @@
+import type { OrderRow } from '../orders/orders.repository.ts';
 import type { Queryable } from '../db/db.ts';
 
 /** What ETA needs to know about an order; cached briefly because every location update uses it. */
@@ -40,7 +41,30 @@ export async function findTrackInfo(db: Queryable, orderId: string): Promise<Tra
     [orderId],
   );
   const r = rows[0];
-  if (!r) return null;
+  return r ? toTrackInfo(r) : null;
+}
+
+/** The same facts taken from an order row just read or written (no query). */
+export function trackInfoOfOrder(o: OrderRow): TrackInfo {
+  return toTrackInfo({
+    id: o.id,
+    status: o.status,
+    driver_id: o.driver_id,
+    vehicle_type: o.driver_vehicle,
+    m_lat: o.merchant_lat,
+    m_lng: o.merchant_lng,
+    delivery_lat: o.delivery_lat,
+    delivery_lng: o.delivery_lng,
+    created_at: o.created_at,
+    confirmed_at: o.confirmed_at,
+    ready_at: o.ready_at,
+    prep_minutes: o.merchant_prep_minutes,
+    d_lat: o.driver_lat,
+    d_lng: o.driver_lng,
+  });
+}
+
+function toTrackInfo(r: Row): TrackInfo {
   const prepStart = (r.confirmed_at ?? r.created_at).getTime();
   return {
     orderId: r.id,

@@ -10,7 +10,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { ChannelPublisher } from '../realtime/channel-events.ts';
 import { etaMinutes, type EtaSettings } from './eta.ts';
 import { LocalCache } from '../platform/local-cache.ts';
-import { findTrackInfo, type TrackInfo } from './tracking.repository.ts';
+import { findTrackInfo, trackInfoOfOrder, type TrackInfo } from './tracking.repository.ts';
 
 /** The longest a cached driver -> orders list or order's track info is used without a refill. */
 export const CACHE_TTL_MS = 60_000;
@@ -156,26 +156,11 @@ export class TrackingService {
    * seconds ago) and needs nothing but the moved order, so its statement goes out at once.
    */
   readonly onStatusChange: TransitionListener = async (tx, { order, to }) => {
+    // The order as moved is what the ETA needs: kept for the answer's ETA and the next pushes.
+    const info = trackInfoOfOrder(order);
     let predicting: Promise<unknown> | undefined;
     if (to === 'picked_up') {
-      const merchant = { lat: order.merchant_lat, lng: order.merchant_lng };
-      const driver =
-        order.driver_lat !== null && order.driver_lng !== null
-          ? { lat: order.driver_lat, lng: order.driver_lng }
-          : null;
-      const eta = this.computeEta(
-        {
-          orderId: order.id,
-          status: to,
-          driverId: order.driver_id,
-          vehicleType: order.driver_vehicle,
-          merchant,
-          dropoff: { lat: order.delivery_lat, lng: order.delivery_lng },
-          readyAt: order.ready_at?.getTime() ?? this.clock.now(),
-          driverPosition: driver,
-        },
-        driver ?? merchant,
-      );
+      const eta = this.computeEta(info, info.driverPosition ?? info.merchant);
       if (eta)
         predicting = tx.query('UPDATE orders SET predicted_delivery_at = $2 WHERE id = $1', [
           order.id,
@@ -190,7 +175,7 @@ export class TrackingService {
         deliveryDistance.observe(km);
       });
     }
-    tx.afterCommit(() => this.invalidate(order.id, [order.driver_id]));
+    tx.afterCommit(() => this.invalidate(order.id, [order.driver_id], info));
     await predicting;
   };
 
@@ -208,11 +193,17 @@ export class TrackingService {
   /**
    * Forgets cached facts after a status change or assignment has committed: at once in this
    * process, and in every other instance through the bus. Never throws; a lost message leaves
-   * the others at most CACHE_TTL_MS behind.
+   * the others at most CACHE_TTL_MS behind. With `current` (the order as just moved), this
+   * process keeps it instead, so the move's answer and the next pushes read nothing.
    */
-  async invalidate(orderId: string, driverIds: Array<string | null>): Promise<void> {
+  async invalidate(
+    orderId: string,
+    driverIds: Array<string | null>,
+    current?: TrackInfo,
+  ): Promise<void> {
     const drivers = driverIds.filter((d): d is string => d !== null);
     this.dropLocal(orderId, drivers);
+    if (current) this.trackInfoOf.set(orderId, current);
     const message = JSON.stringify({ from: this.instanceId, orderId, driverIds: drivers });
     try {
       await this.bus.publish(TRACKING_INVALIDATE_CHANNEL, message);
