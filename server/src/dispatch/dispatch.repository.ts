@@ -248,6 +248,41 @@ export async function assignDriver(tx: Queryable, orderId: string, driverId: str
   return rows[0] ?? null;
 }
 
+/**
+ * A driver's acceptance in one statement: `assignDriver`'s compare-and-set, the offer closed as
+ * `accepted` (or `cancelled` when another driver or a cancellation came first), the driver's
+ * load and answer counters, and the "driver assigned" audit row. Answers the assignment, or
+ * null when it lost.
+ */
+export async function acceptOffer(
+  tx: Queryable,
+  a: { offerId: string; orderId: string; driverId: string; now: Date },
+) {
+  const { rows } = await tx.query<{ id: string; confirmed_at: Date | null; offers_count: number }>(
+    `WITH assigned AS (
+       UPDATE orders SET driver_id = $3, assigned_at = $4, dispatch_status = 'assigned',
+         dispatch_next_at = NULL, needs_attention_at = NULL, attention_reason = NULL, updated_at = now()
+       WHERE id = $2 AND driver_id IS NULL AND status IN ('confirmed', 'preparing', 'ready_for_pickup')
+       RETURNING id, status, confirmed_at, offers_count
+     ), counted AS (
+       UPDATE drivers SET active_orders = active_orders + 1, offers_received = offers_received + 1,
+         offers_accepted = offers_accepted + 1, updated_at = now()
+       WHERE id = $3 AND EXISTS (SELECT 1 FROM assigned)
+     ), closed AS (
+       UPDATE driver_offers SET responded_at = $4,
+         status = CASE WHEN EXISTS (SELECT 1 FROM assigned) THEN 'accepted' ELSE 'cancelled' END
+       WHERE id = $1
+     ), event AS (
+       INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason, data)
+       SELECT id, status, status, $3, 'driver', 'driver assigned', jsonb_build_object('driverId', $3::text)
+       FROM assigned
+     )
+     SELECT id, confirmed_at, offers_count FROM assigned`,
+    [a.offerId, a.orderId, a.driverId, a.now],
+  );
+  return rows[0] ?? null;
+}
+
 export async function countOfferResponse(tx: Queryable, driverId: string, accepted: boolean) {
   await tx.query(
     `UPDATE drivers SET offers_received = offers_received + 1,

@@ -1,3 +1,4 @@
+import type { Order } from '@delivery/contracts';
 import type CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { GeoIndex } from '../adapters/ports.ts';
@@ -9,6 +10,7 @@ import {
   matchingDuration,
   offersPerAssignment,
 } from '../metrics/metrics.ts';
+import { findOrder } from '../orders/orders.repository.ts';
 import type { TransitionListener } from '../orders/orders.service.ts';
 import type { Clock } from '../platform/clock.ts';
 import { Crew } from '../platform/crew.ts';
@@ -375,7 +377,8 @@ export function createDispatchService(deps: DispatchDeps) {
 
   async function respond(driverId: string, offerId: string, accept: boolean) {
     const t = now();
-    type Outcome = { error: DomainError } | { orderId: string };
+    /** A refusal, or the order answered (with `order` once accepted: the driver's answer). */
+    type Outcome = { error: DomainError } | { orderId: string; order?: Order };
     const outcome = await db.transaction(async (tx): Promise<Outcome> => {
       // Sent together: the offer is read once its order's lock is held (the server runs them in
       // order). Each branch below sends its closing writes with COMMIT, without waiting on them.
@@ -426,36 +429,37 @@ export function createDispatchService(deps: DispatchDeps) {
           ]).then(() => ({ orderId: offer.order_id })),
         );
       }
-      const assigned = await repo.assignDriver(tx, offer.order_id, driverId, t);
-      if (!assigned) {
-        const error = new DomainError(
-          'ORDER_ALREADY_ASSIGNED',
-          'Another driver has this order, or it was cancelled',
-        );
-        return tx.commitWith(repo.closeOffer(tx, offer.id, 'cancelled', t).then(() => ({ error })));
-      }
-      const settled = Promise.all([
-        repo.closeOffer(tx, offer.id, 'accepted', t),
-        repo.countOfferResponse(tx, driverId, true),
-        tx.query(
-          `INSERT INTO order_events (order_id, from_status, to_status, actor_id, actor_role, reason, data)
-           SELECT id, status, status, $2, 'driver', 'driver assigned', jsonb_build_object('driverId', $3::text)
-           FROM orders WHERE id = $1`,
-          [offer.order_id, driverId, driverId],
-        ),
-      ]);
-      tx.afterCommit(async () => {
-        driverAssignments.inc({ result: 'accepted' });
-        offersPerAssignment.observe(assigned.offers_count);
-        if (assigned.confirmed_at)
-          matchingDuration.observe((t.getTime() - assigned.confirmed_at.getTime()) / 1000);
-        await publisher.publish(`order:${offer.order_id}`, 'order.assigned', {
-          orderId: offer.order_id,
-          driverId,
-        });
-        await changed(offer.order_id, [driverId]);
+      // The acceptance, the order as the driver now sees it, and COMMIT: one flight.
+      const accepted = repo.acceptOffer(tx, {
+        offerId: offer.id,
+        orderId: offer.order_id,
+        driverId,
+        now: t,
       });
-      return tx.commitWith(settled.then(() => ({ orderId: offer.order_id })));
+      const read = findOrder(tx, offer.order_id);
+      const settled = Promise.all([accepted, read]).then(([assigned, order]): Outcome => {
+        if (!assigned || !order) {
+          return {
+            error: new DomainError(
+              'ORDER_ALREADY_ASSIGNED',
+              'Another driver has this order, or it was cancelled',
+            ),
+          };
+        }
+        tx.afterCommit(async () => {
+          driverAssignments.inc({ result: 'accepted' });
+          offersPerAssignment.observe(assigned.offers_count);
+          if (assigned.confirmed_at)
+            matchingDuration.observe((t.getTime() - assigned.confirmed_at.getTime()) / 1000);
+          await publisher.publish(`order:${offer.order_id}`, 'order.assigned', {
+            orderId: offer.order_id,
+            driverId,
+          });
+          await changed(offer.order_id, [driverId]);
+        });
+        return { orderId: offer.order_id, order };
+      });
+      return tx.commitWith(settled);
     });
     if ('error' in outcome) throw outcome.error;
     return outcome;
@@ -476,7 +480,10 @@ export function createDispatchService(deps: DispatchDeps) {
     kick,
     stop,
     breaker,
-    accept: (driverId: string, offerId: string) => respond(driverId, offerId, true),
+    /** Accepts the offer; answers the order as the driver now sees it (without its ETA). */
+    async accept(driverId: string, offerId: string): Promise<Order> {
+      return (await respond(driverId, offerId, true)).order!; // an accepted answer carries it
+    },
     reject: (driverId: string, offerId: string) => respond(driverId, offerId, false),
     currentOffer: (driverId: string) => findPendingOfferView(db, driverId, now()),
 

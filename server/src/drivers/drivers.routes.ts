@@ -76,8 +76,7 @@ export const driverRoutes: FastifyPluginAsyncZod<DriverRoutesOptions> = async (
     '/offers/:id/accept',
     { config, schema: { tags, params: UuidParam, response: { 200: OrderResponse } } },
     async (request) => {
-      const { orderId } = await dispatch.accept(me(request), request.params.id);
-      return { order: await orders.get(sessionOf(request), orderId) };
+      return { order: await orders.withEta(await dispatch.accept(me(request), request.params.id)) };
     },
   );
 

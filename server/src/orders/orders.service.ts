@@ -237,6 +237,11 @@ export function createOrdersService({
     return { order, pending };
   }
 
+  /** The order with its live ETA (tracking's), read outside any transaction. */
+  async function withEta(order: Order): Promise<Order> {
+    return { ...order, eta: etaOf ? await etaOf(order.id) : null };
+  }
+
   async function announce(
     orderId: string,
     merchantId: string,
@@ -266,9 +271,8 @@ export function createOrdersService({
     scope: OrderScope = {},
     reason?: string,
   ): Promise<Order> {
-    const order = await move(orderId, to, actor, scope, reason);
     // The ETA reads caches and the database, so it is added once the transaction is over.
-    return { ...order, eta: etaOf ? await etaOf(order.id) : null };
+    return withEta(await move(orderId, to, actor, scope, reason));
   }
 
   async function move(
@@ -354,6 +358,7 @@ export function createOrdersService({
 
   return {
     transition,
+    withEta,
 
     async place(customerId: string, key: string, body: CreateOrderBody) {
       const result = await idempotency.run<{ order: Order }, Catalog>(
@@ -380,7 +385,7 @@ export function createOrdersService({
         (role === 'merchant' &&
           (await merchantScope(session.userId)).merchantId === order.merchantId);
       if (!visible) throw notFound('Order');
-      return { ...order, eta: etaOf ? await etaOf(order.id) : null };
+      return withEta(order);
     },
 
     listForCustomer: (customerId: string, q: OrdersQuery) => list({ customerId }, q),
