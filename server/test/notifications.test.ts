@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotencyService } from '../src/idempotency/idempotency.service.ts';
-import { createOrdersService } from '../src/orders/orders.service.ts';
+import { createOrdersService, type TransitionListener } from '../src/orders/orders.service.ts';
 import {
   createStore,
   placeOrder,
@@ -105,47 +105,44 @@ describe('notifications of status changes', () => {
     expect(await countAll()).toBe(before);
   });
 
-  it('rolls its rows back and announces nothing when a later listener fails', async () => {
+  /** An orders service on the test platform with only `listeners`, and an order to move. */
+  async function withListeners(listeners: TransitionListener[]) {
     const customer = await registerUser(api, 'customer');
     const order = await placeOrder(api, customer, store);
-    const failing = createOrdersService({
+    const orders = createOrdersService({
       db: tp.infra.db,
       idempotency: createIdempotencyService({ db: tp.infra.db }),
       publisher: tp.services.publisher,
-      listeners: [
-        tp.services.notifications.onStatusChange,
-        async () => {
-          throw new Error('listener failed');
-        },
-      ],
+      listeners,
     });
+    const confirm = () =>
+      orders.transition(order.id, 'confirmed', { id: store.owner.id, role: 'merchant' });
+    return { order, confirm };
+  }
+
+  it('rolls its rows back and announces nothing when a later listener fails', async () => {
+    const { order, confirm } = await withListeners([
+      tp.services.notifications.onStatusChange,
+      async () => {
+        throw new Error('listener failed');
+      },
+    ]);
     await expect.poll(() => liveNotifications(`order:${order.id}`)).toHaveLength(1);
     const before = await countAll();
-    await expect(
-      failing.transition(order.id, 'confirmed', { id: store.owner.id, role: 'merchant' }),
-    ).rejects.toThrow('listener failed');
+    await expect(confirm()).rejects.toThrow('listener failed');
     expect(await countAll()).toBe(before);
     await new Promise((r) => setTimeout(r, 100));
     expect(await liveNotifications(`order:${order.id}`)).toHaveLength(1);
   });
 
   it("refuses a listener's statement sent after its first await, which COMMIT may have passed", async () => {
-    const customer = await registerUser(api, 'customer');
-    const order = await placeOrder(api, customer, store);
-    const late = createOrdersService({
-      db: tp.infra.db,
-      idempotency: createIdempotencyService({ db: tp.infra.db }),
-      publisher: tp.services.publisher,
-      listeners: [
-        async (tx) => {
-          await new Promise((r) => setTimeout(r, 1));
-          await tx.query('SELECT 1');
-        },
-      ],
-    });
-    await expect(
-      late.transition(order.id, 'confirmed', { id: store.owner.id, role: 'merchant' }),
-    ).rejects.toThrow('after its first await');
+    const { confirm } = await withListeners([
+      async (tx) => {
+        await new Promise((r) => setTimeout(r, 1));
+        await tx.query('SELECT 1');
+      },
+    ]);
+    await expect(confirm()).rejects.toThrow('after its first await');
   });
 });
 
