@@ -86,13 +86,6 @@ export const LEASE_MS = 15_000;
 export const SEARCH_COUNTS = [100, 1_000] as const;
 
 /**
- * Most orders one sweep leases before it ends and the next begins. A sweep waits for its last
- * claimer and the next one starts with a single claimer, so under load each end idles most
- * claimers for a step or two: with 50, about every third step of each claimer.
- */
-export const SWEEP_LIMIT = 500;
-
-/**
  * Matching: sequential, scored offers with a deadline. Every piece of state (whose turn it is,
  * when the offer expires, who declined) lives in PostgreSQL; any instance's sweeper may do the
  * next step. A lease taken with SKIP LOCKED makes sure only one does, and the order's row is
@@ -307,7 +300,7 @@ export function createDispatchService(deps: DispatchDeps) {
    * joins each time an order is leased, so a sweep that finds nothing due (most of them: every
    * status change kicks one) costs one statement, not `concurrency`.
    */
-  async function tick(limit = SWEEP_LIMIT): Promise<number> {
+  async function tick(limit = 50): Promise<number> {
     if (running) return running;
     if (stopped) return 0;
     running = (async () => {
