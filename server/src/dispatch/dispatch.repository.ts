@@ -228,21 +228,28 @@ export async function closeOffer(tx: Queryable, offerId: string, status: string,
 }
 
 /**
+ * The compare-and-set assignment as a CTE named `assigned`, given the placeholders of the order,
+ * the driver and the time: it sets the driver only while the order has none and still waits for
+ * pickup, and returns the assigned order's id, status, confirmation time and offer count.
+ */
+const assignedCte = (order: string, driver: string, at: string) => `assigned AS (
+       UPDATE orders SET driver_id = ${driver}, assigned_at = ${at}, dispatch_status = 'assigned',
+         dispatch_next_at = NULL, needs_attention_at = NULL, attention_reason = NULL, updated_at = now()
+       WHERE id = ${order} AND driver_id IS NULL AND status IN ('confirmed', 'preparing', 'ready_for_pickup')
+       RETURNING id, status, confirmed_at, offers_count
+     )`;
+
+/**
  * Compare-and-set assignment: succeeds only while the order has no driver and is still
  * waiting for pickup. Of any number of racing callers exactly one gets a row back.
  */
 export async function assignDriver(tx: Queryable, orderId: string, driverId: string, now: Date) {
   const { rows } = await tx.query<{ id: string; confirmed_at: Date | null; offers_count: number }>(
-    `WITH assigned AS (
-       UPDATE orders SET driver_id = $2, assigned_at = $3, dispatch_status = 'assigned',
-         dispatch_next_at = NULL, needs_attention_at = NULL, attention_reason = NULL, updated_at = now()
-       WHERE id = $1 AND driver_id IS NULL AND status IN ('confirmed', 'preparing', 'ready_for_pickup')
-       RETURNING id, confirmed_at, offers_count
-     ), counted AS (
+    `WITH ${assignedCte('$1', '$2', '$3')}, counted AS (
        UPDATE drivers SET active_orders = active_orders + 1, updated_at = now()
        WHERE id = $2 AND EXISTS (SELECT 1 FROM assigned)
      )
-     SELECT * FROM assigned`,
+     SELECT id, confirmed_at, offers_count FROM assigned`,
     [orderId, driverId, now],
   );
   return rows[0] ?? null;
@@ -259,12 +266,7 @@ export async function acceptOffer(
   a: { offerId: string; orderId: string; driverId: string; now: Date },
 ) {
   const { rows } = await tx.query<{ id: string; confirmed_at: Date | null; offers_count: number }>(
-    `WITH assigned AS (
-       UPDATE orders SET driver_id = $3, assigned_at = $4, dispatch_status = 'assigned',
-         dispatch_next_at = NULL, needs_attention_at = NULL, attention_reason = NULL, updated_at = now()
-       WHERE id = $2 AND driver_id IS NULL AND status IN ('confirmed', 'preparing', 'ready_for_pickup')
-       RETURNING id, status, confirmed_at, offers_count
-     ), counted AS (
+    `WITH ${assignedCte('$2', '$3', '$4')}, counted AS (
        UPDATE drivers SET active_orders = active_orders + 1, offers_received = offers_received + 1,
          offers_accepted = offers_accepted + 1, updated_at = now()
        WHERE id = $3 AND EXISTS (SELECT 1 FROM assigned)
