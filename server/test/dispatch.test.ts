@@ -17,6 +17,7 @@ import {
 } from './factories.ts';
 import { apiClient, type Api } from './http.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
+import { connectWs, isEvent } from './ws-client.ts';
 
 /**
  * Matching with a clock the test moves: the sweeper is off and each test calls `tick()`, so
@@ -156,6 +157,34 @@ describe('sequential offers', () => {
     ]);
   });
 
+  it("announces an offer on the driver's channel as the app reads it, and its expiry", async () => {
+    const driver = await onlineDriver(0.5);
+    const channel = `driver:${driver.id}`;
+    const phone = await connectWs(tp.baseUrl, { token: driver.token });
+    try {
+      phone.send({ type: 'subscribe', channel });
+      await phone.next((m) => m.type === 'subscribed');
+      const orderId = await confirmedOrder();
+
+      expect(await tp.services.dispatch.tick()).toBe(1);
+      const announced = await phone.next(isEvent(channel, 'offer.new'));
+      expect(announced.data.orderId).toBe(orderId);
+      expect(announced.data).toEqual(await offerOf(driver));
+
+      await advance(31_000, [[driver, 0.5]]);
+      expect(await tp.services.dispatch.tick()).toBe(1);
+      const expired = await phone.next(isEvent(channel, 'offer.expired'));
+      expect(expired.data).toEqual({ offerId: announced.data.id, orderId });
+      const counters = await tp.infra.db.query(
+        'SELECT offers_received, offers_accepted FROM drivers WHERE id = $1',
+        [driver.id],
+      );
+      expect(counters.rows[0]).toEqual({ offers_received: 1, offers_accepted: 0 });
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('never offers to a driver whose last position is stale, and retries later', async () => {
     const stale = await onlineDriver(0.5);
     const orderId = await confirmedOrder();
@@ -279,6 +308,7 @@ describe('the database decides races', () => {
       clock: tp.infra.clock,
       settings: { ...tp.config.dispatch, enabled: false, concurrency: 4 },
       log: createLogger({ logLevel: 'silent', instanceId: 'concurrency-test' }),
+      notify: async (tx, n) => void (await tp.services.notifications.notify(tx, n)),
     });
 
     expect(await dispatch.tick()).toBe(6);
@@ -296,6 +326,16 @@ describe('the database decides races', () => {
     expect(rows.map((r) => r.order_id).sort()).toEqual([...orders].sort());
     expect(new Set(rows.map((r) => r.driver_id)).size).toBe(6);
     expect(new Set(rows.map((r) => r.driver_id))).toEqual(new Set(drivers.map((d) => d.id)));
+    // Claimers that ranked the same driver first raced for them; each loser's notification went
+    // out with its offer but was kept only with it: every driver is told of exactly their offer.
+    const told = await tp.infra.db.query<{ order_id: string; driver_id: string }>(
+      `SELECT order_id, user_id AS driver_id FROM notifications
+       WHERE type = 'offer.new' AND order_id = ANY($1::uuid[])`,
+      [orders],
+    );
+    const pairs = (list: Array<{ order_id: string; driver_id: string }>) =>
+      list.map((r) => `${r.order_id} ${r.driver_id}`).sort();
+    expect(pairs(told.rows)).toEqual(pairs(rows));
     // Searches run under a lease with no transaction open, so claimers overlap there even on
     // PGlite, which runs one transaction at a time.
     expect(maxInFlight).toBeGreaterThanOrEqual(2);

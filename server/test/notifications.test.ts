@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIdempotencyService } from '../src/idempotency/idempotency.service.ts';
 import { createOrdersService, type TransitionListener } from '../src/orders/orders.service.ts';
@@ -205,4 +206,45 @@ describe('the notification list', () => {
       expect(res.body.error.code).toBe('VALIDATION_FAILED');
     },
   );
+});
+
+describe('the notification of an offer', () => {
+  it('is stored and pushed only if its offer exists when it is inserted', async () => {
+    const channel = `driver:${driver.id}`;
+    const notifyOf = (offerId: string) =>
+      tp.infra.db.transaction((tx) =>
+        tp.services.notifications.notify(tx, {
+          userId: driver.id,
+          type: 'offer.new',
+          title: 'New delivery offer',
+          body: 'Earn €4.00',
+          orderId: null,
+          channel,
+          ifOfferExists: offerId,
+        }),
+      );
+    const stored = async () =>
+      (
+        await tp.infra.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM notifications WHERE user_id = $1',
+          [driver.id],
+        )
+      ).rows[0]!.n;
+    const before = await stored();
+    const pushed = (await liveNotifications(channel)).map((n) => n.id);
+    expect(await notifyOf(randomUUID())).toBeNull();
+    expect(await stored()).toBe(before);
+
+    const customer = await registerUser(api, 'customer');
+    const order = await placeOrder(api, customer, store);
+    const offer = await tp.infra.db.query<{ id: string }>(
+      `INSERT INTO driver_offers (order_id, driver_id, score, distance_km, earnings_cents, expires_at)
+       VALUES ($1, $2, 1, 0.5, 400, now() + interval '30 seconds') RETURNING id`,
+      [order.id, driver.id],
+    );
+    const kept = await notifyOf(offer.rows[0]!.id);
+    expect(kept).toMatchObject({ type: 'offer.new', title: 'New delivery offer' });
+    expect(await stored()).toBe(before + 1);
+    expect((await liveNotifications(channel)).map((n) => n.id)).toEqual([...pushed, kept!.id]);
+  });
 });

@@ -1,6 +1,8 @@
 import type { Queryable } from '../db/db.ts';
+import type { OfferFacts } from './offers.repository.ts';
 
-export interface DueOrder {
+/** An order due for a dispatch step, with what its offer shows the driver. */
+export interface DueOrder extends OfferFacts {
   id: string;
   merchant_id: string;
   customer_id: string;
@@ -8,15 +10,18 @@ export interface DueOrder {
   dispatch_started_at: Date;
   dispatch_attempts: number;
   needs_attention_at: Date | null;
-  m_lat: number;
-  m_lng: number;
   /** What the driver earns: the whole delivery fee and the whole tip. */
   earnings_cents: number;
 }
 
 const DUE_ORDER_COLUMNS = `o.id, o.merchant_id, o.customer_id, o.dispatch_status,
   o.dispatch_started_at, o.dispatch_attempts, o.needs_attention_at, m.lat AS m_lat, m.lng AS m_lng,
-  o.delivery_fee_cents + o.tip_cents AS earnings_cents`;
+  o.delivery_fee_cents + o.tip_cents AS earnings_cents, m.name AS m_name, m.address AS m_address,
+  o.delivery_address, o.delivery_lat, o.delivery_lng, o.distance_km AS order_distance_km`;
+
+/** The lease is still ours: the order's `dispatch_next_at` still holds its token, `$2`. */
+const LEASE_HELD = `EXISTS (SELECT 1 FROM orders WHERE id = $1 AND dispatch_next_at = $2
+  AND dispatch_status IN ('searching', 'offered'))`;
 
 /**
  * Leases the next order due for dispatch work until `until`, which is also the lease's token:
@@ -49,21 +54,22 @@ export async function leaseDueOrder(
 /**
  * Locks a leased order for its dispatch step, unless it changed meanwhile: a cancel, a
  * driver's late answer to an expired offer or an admin's reassign moves `dispatch_next_at`
- * or the status, and the lease is void (nothing comes back; whoever changed it kicked a sweep
- * of its own).
+ * or the status, and the lease is void (false; whoever changed it kicked a sweep of its own).
+ * The step's writes are sent right behind it, each conditioned on the lease as well, so they
+ * are no-ops when it is void.
  */
 export async function lockLeasedOrder(
   tx: Queryable,
   id: string,
   leasedUntil: Date,
-): Promise<DueOrder | null> {
-  const { rows } = await tx.query<DueOrder>(
-    `SELECT ${DUE_ORDER_COLUMNS} FROM orders o JOIN merchants m ON m.id = o.merchant_id
-     WHERE o.id = $1 AND o.dispatch_next_at = $2 AND o.dispatch_status IN ('searching', 'offered')
-     FOR UPDATE OF o`,
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `SELECT 1 FROM orders WHERE id = $1 AND dispatch_next_at = $2
+       AND dispatch_status IN ('searching', 'offered')
+     FOR UPDATE`,
     [id, leasedUntil],
   );
-  return rows[0] ?? null;
+  return rowCount === 1;
 }
 
 /** Gives a lease back early (a failed search): the order is due again at once. */
@@ -75,13 +81,22 @@ export async function releaseLease(q: Queryable, id: string, leasedUntil: Date, 
   );
 }
 
-/** Expires the order's pending offer if its time is up; returns the driver it was for. */
-export async function expireDueOffer(tx: Queryable, orderId: string, now: Date) {
+/**
+ * Expires the leased order's pending offer if its time is up and counts the driver's unanswered
+ * offer, in one statement; returns the offer and the driver it was for.
+ */
+export async function expireDueOffer(tx: Queryable, orderId: string, leasedUntil: Date, now: Date) {
   const { rows } = await tx.query<{ id: string; driver_id: string }>(
-    `UPDATE driver_offers SET status = 'expired', responded_at = $2
-     WHERE order_id = $1 AND status = 'pending' AND expires_at <= $2
-     RETURNING id, driver_id`,
-    [orderId, now],
+    `WITH expired AS (
+       UPDATE driver_offers SET status = 'expired', responded_at = $3
+       WHERE order_id = $1 AND status = 'pending' AND expires_at <= $3 AND ${LEASE_HELD}
+       RETURNING id, driver_id
+     ), counted AS (
+       UPDATE drivers SET offers_received = offers_received + 1
+       WHERE id = (SELECT driver_id FROM expired)
+     )
+     SELECT id, driver_id FROM expired`,
+    [orderId, leasedUntil, now],
   );
   return rows[0] ?? null;
 }
@@ -137,7 +152,11 @@ export async function eligibleDrivers(tx: Queryable, orderId: string, ids: strin
 }
 
 export interface NewOffer {
+  /** Made by the caller, so statements sent in the same flight can refer to the offer. */
+  id: string;
   orderId: string;
+  /** The lease the offer is made under: no offer once it is void. */
+  leasedUntil: Date;
   driverId: string;
   score: number;
   distanceKm: number;
@@ -147,24 +166,36 @@ export interface NewOffer {
 }
 
 /**
- * Inserts a pending offer unless a partial unique index says the order or driver has one, and
- * in the same statement marks the order offered until the offer expires.
+ * Inserts a pending offer while the order's lease holds, unless a partial unique index says the
+ * order or driver has one, and in the same statement marks the order offered until the offer
+ * expires. Answers whether the offer was made.
  */
-export async function insertOffer(tx: Queryable, o: NewOffer): Promise<string | null> {
-  const { rows } = await tx.query<{ id: string }>(
+export async function insertOffer(tx: Queryable, o: NewOffer): Promise<boolean> {
+  const { rowCount } = await tx.query(
     `WITH offer AS (
-       INSERT INTO driver_offers (order_id, driver_id, score, distance_km, earnings_cents, offered_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       INSERT INTO driver_offers (order_id, driver_id, score, distance_km, earnings_cents, offered_at, expires_at, id)
+       SELECT $1::uuid, $3::uuid, $4::float8, $5::float8, $6::int, $7::timestamptz, $8::timestamptz, $9::uuid
+       WHERE ${LEASE_HELD}
        ON CONFLICT DO NOTHING RETURNING id, order_id
      ), marked AS (
-       UPDATE orders SET dispatch_status = 'offered', dispatch_next_at = $7, dispatch_attempts = 0,
+       UPDATE orders SET dispatch_status = 'offered', dispatch_next_at = $8, dispatch_attempts = 0,
          offers_count = offers_count + 1, updated_at = now()
        WHERE id = (SELECT order_id FROM offer)
      )
      SELECT id FROM offer`,
-    [o.orderId, o.driverId, o.score, o.distanceKm, o.earningsCents, o.offeredAt, o.expiresAt],
+    [
+      o.orderId,
+      o.leasedUntil,
+      o.driverId,
+      o.score,
+      o.distanceKm,
+      o.earningsCents,
+      o.offeredAt,
+      o.expiresAt,
+      o.id,
+    ],
   );
-  return rows[0]?.id ?? null;
+  return rowCount === 1;
 }
 
 export async function setDispatchState(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Order } from '@delivery/contracts';
 import type CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
@@ -17,7 +18,7 @@ import { Crew } from '../platform/crew.ts';
 import type { ChannelPublisher } from '../realtime/channel-events.ts';
 import { createBreaker, DISPATCH_BREAKER, type BreakerOptions } from './breaker.ts';
 import * as repo from './dispatch.repository.ts';
-import { findOfferView, findPendingOfferView } from './offers.repository.ts';
+import { findPendingOfferView, newOfferView } from './offers.repository.ts';
 import { rankCandidates } from './scoring.ts';
 
 export interface DispatchSettings {
@@ -49,6 +50,8 @@ export type Notify = (
     body: string;
     orderId: string | null;
     channel: string;
+    /** Stored and pushed only if this offer exists by then. */
+    ifOfferExists?: string;
   },
 ) => Promise<void>;
 
@@ -148,56 +151,39 @@ export function createDispatchService(deps: DispatchDeps) {
     deps.breaker ?? DISPATCH_BREAKER,
   );
 
-  async function announceOffer(offerId: string, driverId: string) {
-    const offer = await findOfferView(sweepDb, offerId);
-    if (offer) await publisher.publish(`driver:${driverId}`, 'offer.new', offer);
-  }
-
   /**
-   * One step for one due order, locked: expire a lapsed offer, then offer the best of the
-   * candidates searched for it under its lease (the insert skips any who got another offer).
-   * Making an offer ends the transaction (`commitWith`): no statement may follow a step.
+   * One step for one leased order: expire a lapsed offer, then offer the best of the candidates
+   * searched for it under its lease (the insert skips any who got another offer meanwhile).
+   * Every write is conditioned on the lease, so none changes anything once it is void. The
+   * order's lock, the expiry, the offer to the best candidate, that driver's notification (kept
+   * only if the offer was made) and COMMIT go out in one flight: one round trip for the usual
+   * step. Only if that offer was not made does a second transaction go through the other
+   * candidates one by one. Answers false when the lease was void.
    */
-  async function step(tx: Tx, order: repo.DueOrder, candidates: Candidate[]): Promise<void> {
+  async function step(
+    order: repo.DueOrder,
+    leasedUntil: Date,
+    candidates: Candidate[],
+  ): Promise<boolean> {
     const t = now();
-    if (order.dispatch_status === 'offered') {
-      const expired = await repo.expireDueOffer(tx, order.id, t);
-      if (expired) {
-        await repo.countOfferResponse(tx, expired.driver_id, false);
-        tx.afterCommit(() => driverAssignments.inc({ result: 'expired' }));
-        tx.afterCommit(() =>
-          publisher.publish(`driver:${expired.driver_id}`, 'offer.expired', {
-            offerId: expired.id,
-            orderId: order.id,
-          }),
-        );
-      } else {
-        const pending = await repo.pendingOfferOf(tx, order.id);
-        if (pending) {
-          await repo.setDispatchState(tx, order.id, {
-            status: 'offered',
-            nextAt: pending.expires_at,
-          });
-          return;
-        }
-      }
-    }
+    const expiresAt = new Date(t.getTime() + settings.offerTimeoutMs);
     const earnings = order.earnings_cents;
-    for (const c of candidates) {
-      const expiresAt = new Date(t.getTime() + settings.offerTimeoutMs);
-      const offerId = await repo.insertOffer(tx, {
-        orderId: order.id,
-        driverId: c.id,
-        score: c.score,
-        distanceKm: c.distanceKm,
-        earningsCents: earnings,
-        offeredAt: t,
-        expiresAt,
-      });
-      if (!offerId) continue; // the driver got another offer meanwhile: next candidate
-      // The notification is the step's last statement: COMMIT goes out right behind it, and
-      // the order's row lock is held one round trip less.
-      await tx.commitWith(
+    const wasOffered = order.dispatch_status === 'offered';
+    /** Offers the order to `c` and notifies them if it was made; answers the offer's id or null. */
+    const offerTo = async (tx: Tx, c: Candidate): Promise<string | null> => {
+      const id = randomUUID();
+      const [made] = await Promise.all([
+        repo.insertOffer(tx, {
+          id,
+          orderId: order.id,
+          leasedUntil,
+          driverId: c.id,
+          score: c.score,
+          distanceKm: c.distanceKm,
+          earningsCents: earnings,
+          offeredAt: t,
+          expiresAt,
+        }),
         deps.notify?.(tx, {
           userId: c.id,
           type: 'offer.new',
@@ -205,40 +191,101 @@ export function createDispatchService(deps: DispatchDeps) {
           body: `Earn €${(earnings / 100).toFixed(2)}; ${c.distanceKm.toFixed(1)} km to pickup. Answer within ${Math.round(settings.offerTimeoutMs / 1000)} s.`,
           orderId: order.id,
           channel: `driver:${c.id}`,
-        }) ?? Promise.resolve(),
-      );
-      // Still before the hooks run: they run once the sweep's callback has returned.
-      tx.afterCommit(() => announceOffer(offerId, c.id));
-      return;
-    }
-    tx.afterCommit(() => driverAssignments.inc({ result: 'no_driver' }));
-    const attempts = order.dispatch_attempts + 1;
-    const backoff = Math.min(1_000 * 2 ** Math.min(attempts - 1, 10), settings.retryMaxMs);
-    await repo.setDispatchState(tx, order.id, {
-      status: 'searching',
-      nextAt: new Date(t.getTime() + backoff),
-      attempts,
-    });
-    const searchingFor = t.getTime() - order.dispatch_started_at.getTime();
-    if (
-      searchingFor >= settings.flagAfterMs &&
-      (await repo.flagOrder(tx, order.id, 'no driver found', t))
-    ) {
-      await deps.notify?.(tx, {
-        userId: order.customer_id,
-        type: 'order.delayed',
-        title: 'Still looking for a driver',
-        body: 'All nearby drivers are busy. We keep trying and an operator has been alerted.',
-        orderId: order.id,
-        channel: `order:${order.id}`,
+          ifOfferExists: id,
+        }),
+      ]);
+      if (!made) return null; // the driver got another offer meanwhile (or the order has one)
+      const offer = newOfferView(order, {
+        id,
+        offeredAt: t,
+        expiresAt,
+        distanceKm: c.distanceKm,
+        earningsCents: earnings,
       });
+      tx.afterCommit(() => publisher.publish(`driver:${c.id}`, 'offer.new', offer));
+      return id;
+    };
+    const announceExpiry = (tx: Tx, expired: { id: string; driver_id: string } | null) => {
+      if (!expired) return;
+      tx.afterCommit(() => driverAssignments.inc({ result: 'expired' }));
       tx.afterCommit(() =>
-        publisher.publish('fleet', 'order.needs_attention', {
+        publisher.publish(`driver:${expired.driver_id}`, 'offer.expired', {
+          offerId: expired.id,
           orderId: order.id,
-          reason: 'no driver found',
         }),
       );
+    };
+
+    let expiredFirst = false;
+    const [best, ...others] = candidates;
+    if (best) {
+      const first = await sweepDb.transaction((tx) =>
+        tx.commitWith(
+          Promise.all([
+            repo.lockLeasedOrder(tx, order.id, leasedUntil),
+            wasOffered ? repo.expireDueOffer(tx, order.id, leasedUntil, t) : null,
+            offerTo(tx, best),
+          ]).then(([locked, expired, offered]) => {
+            announceExpiry(tx, expired);
+            return { locked, expired: expired !== null, offered: offered !== null };
+          }),
+        ),
+      );
+      if (!first.locked) return false; // changed while we searched: its changer kicked a sweep
+      if (first.offered) return true;
+      expiredFirst = first.expired;
     }
+    return sweepDb.transaction(async (tx) => {
+      const [locked, expired] = await Promise.all([
+        repo.lockLeasedOrder(tx, order.id, leasedUntil),
+        wasOffered && !best ? repo.expireDueOffer(tx, order.id, leasedUntil, t) : null,
+      ]);
+      if (!locked) return false;
+      announceExpiry(tx, expired);
+      if (wasOffered && !expiredFirst && !expired) {
+        // Its offer has not lapsed after all: wait for that one.
+        const pending = await repo.pendingOfferOf(tx, order.id);
+        if (pending) {
+          await repo.setDispatchState(tx, order.id, {
+            status: 'offered',
+            nextAt: pending.expires_at,
+          });
+          return true;
+        }
+      }
+      for (const c of others) {
+        if (await offerTo(tx, c)) return true;
+      }
+      tx.afterCommit(() => driverAssignments.inc({ result: 'no_driver' }));
+      const attempts = order.dispatch_attempts + 1;
+      const backoff = Math.min(1_000 * 2 ** Math.min(attempts - 1, 10), settings.retryMaxMs);
+      await repo.setDispatchState(tx, order.id, {
+        status: 'searching',
+        nextAt: new Date(t.getTime() + backoff),
+        attempts,
+      });
+      const searchingFor = t.getTime() - order.dispatch_started_at.getTime();
+      if (
+        searchingFor >= settings.flagAfterMs &&
+        (await repo.flagOrder(tx, order.id, 'no driver found', t))
+      ) {
+        await deps.notify?.(tx, {
+          userId: order.customer_id,
+          type: 'order.delayed',
+          title: 'Still looking for a driver',
+          body: 'All nearby drivers are busy. We keep trying and an operator has been alerted.',
+          orderId: order.id,
+          channel: `order:${order.id}`,
+        });
+        tx.afterCommit(() =>
+          publisher.publish('fleet', 'order.needs_attention', {
+            orderId: order.id,
+            reason: 'no driver found',
+          }),
+        );
+      }
+      return true;
+    });
   }
 
   /** Listener on order transitions: start, stop and settle dispatch with the move. */
@@ -332,12 +379,7 @@ export function createDispatchService(deps: DispatchDeps) {
           if (claimers.size < workers && claimed < limit) join();
           try {
             const candidates = await breaker.fire(order);
-            const stepped = await sweepDb.transaction(async (tx) => {
-              const locked = await repo.lockLeasedOrder(tx, order.id, leasedUntil);
-              if (!locked) return false; // changed while we searched: its changer kicked a sweep
-              await step(tx, locked, candidates);
-              return true;
-            });
+            const stepped = await step(order, leasedUntil, candidates);
             if (stepped) handled += 1;
           } catch (err) {
             failing = true; // before the release lets a waiting claimer take this order

@@ -1,14 +1,8 @@
 import type { Offer } from '@delivery/contracts';
 import type { Queryable } from '../db/db.ts';
 
-interface OfferViewRow {
-  id: string;
-  order_id: string;
-  status: Offer['status'];
-  expires_at: Date;
-  offered_at: Date;
-  distance_km: number;
-  earnings_cents: number;
+/** What an offer shows of its order: where to pick up, where to deliver, how far. */
+export interface OfferFacts {
   m_name: string;
   m_address: string;
   m_lat: number;
@@ -17,6 +11,16 @@ interface OfferViewRow {
   delivery_lat: number;
   delivery_lng: number;
   order_distance_km: number;
+}
+
+interface OfferViewRow extends OfferFacts {
+  id: string;
+  order_id: string;
+  status: Offer['status'];
+  expires_at: Date;
+  offered_at: Date;
+  distance_km: number;
+  earnings_cents: number;
 }
 
 const OFFER_VIEW = `
@@ -44,10 +48,21 @@ function toOffer(r: OfferViewRow): Offer {
   };
 }
 
-export async function findOfferView(db: Queryable, offerId: string): Promise<Offer | null> {
-  const { rows } = await db.query<OfferViewRow>(`${OFFER_VIEW} WHERE f.id = $1`, [offerId]);
-  return rows[0] ? toOffer(rows[0]) : null;
-}
+/** A new offer as its driver sees it, from what the step that made it knows: no read. */
+export const newOfferView = (
+  order: OfferFacts & { id: string },
+  o: { id: string; offeredAt: Date; expiresAt: Date; distanceKm: number; earningsCents: number },
+): Offer =>
+  toOffer({
+    ...order,
+    id: o.id,
+    order_id: order.id,
+    status: 'pending',
+    offered_at: o.offeredAt,
+    expires_at: o.expiresAt,
+    distance_km: o.distanceKm,
+    earnings_cents: o.earningsCents,
+  });
 
 export async function findPendingOfferView(db: Queryable, driverId: string, now: Date) {
   const { rows } = await db.query<OfferViewRow>(

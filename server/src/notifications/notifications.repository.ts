@@ -19,6 +19,11 @@ export interface NewNotification {
   title: string;
   body: string;
   orderId?: string | null;
+  /**
+   * Stored only if this offer exists when the insert runs: the notification of an offer goes
+   * out in the same flight as the offer's insert, which may have been skipped.
+   */
+  ifOfferExists?: string;
 }
 
 const COLUMNS = 'id, user_id, type, title, body, order_id, read_at, created_at';
@@ -36,22 +41,24 @@ export function toNotification(r: NotificationRow): Notification {
 }
 
 /**
- * Stores several notifications in one statement and returns them in the order given (their
- * ids are made here, so each row is found again whatever order the insert returns).
+ * Stores several notifications in one statement and returns them in the order given, null for
+ * one whose `ifOfferExists` did not (their ids are made here, so each row is found again
+ * whatever order the insert returns).
  * Millisecond precision keeps the paging cursor exact; the clock (not the transaction start)
  * keeps the notifications of one transaction in the order they were made.
  */
 export async function insertNotifications(
   db: Queryable,
   list: NewNotification[],
-): Promise<NotificationRow[]> {
+): Promise<Array<NotificationRow | null>> {
   if (list.length === 0) return [];
   const ids = list.map(() => randomUUID());
   const { rows } = await db.query<NotificationRow>(
     `INSERT INTO notifications (id, user_id, type, title, body, order_id, created_at)
      SELECT id, user_id, type, title, body, order_id, date_trunc('milliseconds', clock_timestamp())
-     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[])
-       WITH ORDINALITY AS t(id, user_id, type, title, body, order_id, n)
+     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[])
+       WITH ORDINALITY AS t(id, user_id, type, title, body, order_id, offer_id, n)
+     WHERE t.offer_id IS NULL OR EXISTS (SELECT 1 FROM driver_offers f WHERE f.id = t.offer_id)
      ORDER BY n
      RETURNING ${COLUMNS}`,
     [
@@ -61,10 +68,11 @@ export async function insertNotifications(
       list.map((n) => n.title),
       list.map((n) => n.body),
       list.map((n) => n.orderId ?? null),
+      list.map((n) => n.ifOfferExists ?? null),
     ],
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((id) => byId.get(id)!);
+  return ids.map((id) => byId.get(id) ?? null);
 }
 
 export interface NotificationFilter {

@@ -16,6 +16,8 @@ export interface NotifyInput {
   orderId?: string | null;
   /** Where the live event goes: `order:<id>`, `merchant:<id>` or `driver:<id>`. */
   channel: string;
+  /** Stored and pushed only if this offer exists by then (see `NewNotification`). */
+  ifOfferExists?: string;
 }
 
 export type NotificationsService = ReturnType<typeof createNotificationsService>;
@@ -29,11 +31,13 @@ export function createNotificationsService({
 }) {
   /**
    * Stores notifications in `tx` (one statement) and, once `tx` has committed, pushes each live
-   * on its `channel`. A rolled-back transaction leaves neither the rows nor the events.
+   * on its `channel`. A rolled-back transaction leaves neither the rows nor the events; one
+   * whose `ifOfferExists` did not is neither stored nor pushed (null).
    */
-  async function notifyAll(tx: Tx, inputs: NotifyInput[]): Promise<Notification[]> {
+  async function notifyAll(tx: Tx, inputs: NotifyInput[]): Promise<Array<Notification | null>> {
     const rows = await repo.insertNotifications(tx, inputs);
     return rows.map((row, i) => {
+      if (!row) return null;
       const input = inputs[i]!;
       const notification = repo.toNotification(row);
       const event: NotificationEvent = { ...notification, userId: input.userId };
@@ -42,8 +46,8 @@ export function createNotificationsService({
     });
   }
 
-  const notify = async (tx: Tx, input: NotifyInput): Promise<Notification> =>
-    (await notifyAll(tx, [input]))[0]!;
+  const notify = async (tx: Tx, input: NotifyInput): Promise<Notification | null> =>
+    (await notifyAll(tx, [input]))[0] ?? null;
 
   /** Tells the customer, the store's owner and the assigned driver about every status change. */
   const onStatusChange: TransitionListener = async (tx, change: StatusChange) => {
