@@ -1,4 +1,4 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect, Socket, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/db.ts';
 import { createPgliteDb } from '../src/db/pglite.ts';
@@ -172,5 +172,46 @@ describe.runIf(real)('round trips of a transaction on PostgreSQL', () => {
       await relay.close();
     }
     expect(await bodies()).toContain('relayed');
+  });
+
+  it('writes a flight to its socket at once: BEGIN, two statements and COMMIT in one write', async () => {
+    const relay = flightCounter(new URL(databaseUrl));
+    const url = new URL(databaseUrl);
+    url.hostname = '127.0.0.1';
+    const port = await relay.listen();
+    url.port = String(port);
+    const viaRelay = createPostgresDb({ url: url.toString(), poolSize: 1, onAfterCommitError });
+    // Every write of a socket to the relay, as the stream hands it to the operating system.
+    const writes: number[] = [];
+    type Write = (this: Socket, ...args: unknown[]) => unknown;
+    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', Write>;
+    const original = { _write: proto._write, _writev: proto._writev };
+    for (const key of ['_write', '_writev'] as const) {
+      proto[key] = function (this: Socket, ...args: unknown[]) {
+        if (this.remotePort === port) writes.push(key === '_writev' ? (args[0] as []).length : 1);
+        return original[key].apply(this, args);
+      };
+    }
+    try {
+      await viaRelay.query('SELECT 1'); // the connection's start-up is not counted
+      writes.length = 0;
+      relay.reset();
+      const [, read] = await viaRelay.transaction((tx) =>
+        tx.commitWith(
+          Promise.all([
+            tx.query('INSERT INTO notes VALUES ($1, $2)', [8, 'in one write']),
+            tx.query<{ body: string }>('SELECT body FROM notes WHERE id = $1', [8]),
+          ]),
+        ),
+      );
+      expect(read.rows[0]!.body).toBe('in one write');
+      // One write of all the flight's messages (without holding them: four writes).
+      expect(writes.length).toBe(1);
+      expect(relay.flights()).toBe(1);
+    } finally {
+      Object.assign(proto, original);
+      await viaRelay.close();
+      await relay.close();
+    }
   });
 });

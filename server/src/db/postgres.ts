@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import pg from 'pg';
 import {
   runAfterCommit,
@@ -24,6 +25,26 @@ const MAX_NAMED_STATEMENTS = 2_000;
 function isStalePlan(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
   return e.code === '0A000' && String(e.message).includes('cached plan must not change');
+}
+
+/**
+ * Returns `hold`, which keeps what is written to the client's socket until this turn of the
+ * event loop is done (microtasks included), so that the statements of a flight leave in one
+ * write instead of one each. On loopback a write does the receiving end's TCP work as well: in
+ * an orders run the servers spent 12 % of their CPU writing statements.
+ */
+function flightWriter(client: pg.PoolClient): () => void {
+  const stream = (client as unknown as { connection: { stream: Writable } }).connection.stream;
+  let holding = false;
+  return () => {
+    if (holding) return;
+    holding = true;
+    stream.cork();
+    process.nextTick(() => {
+      holding = false;
+      stream.uncork();
+    });
+  };
 }
 
 export interface PostgresOptions {
@@ -107,6 +128,8 @@ export function createPostgresDb(opts: PostgresOptions): Db {
     // The client pipelines: BEGIN goes out with the transaction's first statement, and COMMIT
     // with its last when the caller ends it with `commitWith`. Each round trip saved is a wait
     // for PostgreSQL and for this process's event loop while the connection is held.
+    const hold = flightWriter(client);
+    hold();
     let begin: Promise<unknown> | undefined = client.query('BEGIN');
     let commit: Promise<pg.QueryResult> | undefined;
     let over = false;
@@ -114,6 +137,7 @@ export function createPostgresDb(opts: PostgresOptions): Db {
       // The connection may already serve someone else.
       if (over) throw new Error('The transaction is over');
       if (commit) throw new Error('The transaction has already been committed');
+      hold();
       const sent = client.query(config);
       const begun = begin;
       begin = undefined;
