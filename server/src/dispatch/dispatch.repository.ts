@@ -19,9 +19,12 @@ const DUE_ORDER_COLUMNS = `o.id, o.merchant_id, o.customer_id, o.dispatch_status
   o.delivery_fee_cents + o.tip_cents AS earnings_cents, m.name AS m_name, m.address AS m_address,
   o.delivery_address, o.delivery_lat, o.delivery_lng, o.distance_km AS order_distance_km`;
 
-/** The lease is still ours: the order's `dispatch_next_at` still holds its token, `$2`. */
-const LEASE_HELD = `EXISTS (SELECT 1 FROM orders WHERE id = $1 AND dispatch_next_at = $2
-  AND dispatch_status IN ('searching', 'offered'))`;
+/**
+ * The order `$1` whose lease is still ours: its `dispatch_next_at` still holds the token `$2`
+ * and it is still being dispatched. Locking, releasing and every write of a step test this.
+ */
+const LEASED = `id = $1 AND dispatch_next_at = $2 AND dispatch_status IN ('searching', 'offered')`;
+const LEASE_HELD = `EXISTS (SELECT 1 FROM orders WHERE ${LEASED})`;
 
 /**
  * Leases the next order due for dispatch work until `until`, which is also the lease's token:
@@ -63,22 +66,16 @@ export async function lockLeasedOrder(
   id: string,
   leasedUntil: Date,
 ): Promise<boolean> {
-  const { rowCount } = await tx.query(
-    `SELECT 1 FROM orders WHERE id = $1 AND dispatch_next_at = $2
-       AND dispatch_status IN ('searching', 'offered')
-     FOR UPDATE`,
-    [id, leasedUntil],
-  );
+  const { rowCount } = await tx.query(`SELECT 1 FROM orders WHERE ${LEASED} FOR UPDATE`, [
+    id,
+    leasedUntil,
+  ]);
   return rowCount === 1;
 }
 
 /** Gives a lease back early (a failed search): the order is due again at once. */
 export async function releaseLease(q: Queryable, id: string, leasedUntil: Date, now: Date) {
-  await q.query(
-    `UPDATE orders SET dispatch_next_at = $3
-     WHERE id = $1 AND dispatch_next_at = $2 AND dispatch_status IN ('searching', 'offered')`,
-    [id, leasedUntil, now],
-  );
+  await q.query(`UPDATE orders SET dispatch_next_at = $3 WHERE ${LEASED}`, [id, leasedUntil, now]);
 }
 
 /**
