@@ -89,6 +89,13 @@ export function renderMarkdown(r: BenchReport): string {
       '',
     );
   }
+  const vacuum = r.autovacuumStandIn;
+  if (vacuum) {
+    lines.push(
+      `PostgreSQL ran with autovacuum off; the bench did its work on its own database once a minute: ${vacuum.rounds} rounds, ${vacuum.vacuums} tables vacuumed and ${vacuum.analyzes} analyzed in ${vacuum.seconds} s${vacuum.failures ? `, ${vacuum.failures} rounds failed` : ''}.`,
+      '',
+    );
+  }
   if (r.serverExits?.length) {
     lines.push(
       `**A server process exited during the run (${r.serverExits.join(', ')}): these figures are not the platform's.**`,

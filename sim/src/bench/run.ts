@@ -26,6 +26,7 @@ import {
 } from '../stats.ts';
 // The server's own reading of its settings, so the pool sizing follows its defaults.
 import { loadConfig } from '../../../server/src/config.ts';
+import { startAutovacuumStandIn, type StandInSummary } from './autovacuum.ts';
 import { measureTransportFloor, type TransportFloor } from './floor.ts';
 import { describeMachine, SERVER_NODE_FLAGS, type Machine } from './machine.ts';
 import type {
@@ -575,6 +576,11 @@ export interface BenchReport {
   serverLog?: ServerLogSummary | null;
   /** Server processes that exited before the bench stopped them: the run is not valid. */
   serverExits?: string[];
+  /**
+   * Autovacuum's work as the bench did it on its own database (the server had autovacuum off);
+   * null when the server's own autovacuum ran, or the database was not ours.
+   */
+  autovacuumStandIn?: StandInSummary | null;
   targets: Array<{ name: string; target: string; measured: string; met: boolean | null }>;
 }
 
@@ -598,6 +604,18 @@ async function main(): Promise<void> {
       `transport floor: ${transportFloor.cpuMicrosPerRoundTrip} µs of CPU per bare loopback round trip (${transportFloor.coresAtRate} cores at ${transportFloor.rate}/s)`,
     );
   const s = await setup();
+  const standIn = s.databaseUrl
+    ? await startAutovacuumStandIn(s.databaseUrl, (steps, ms) => {
+        if (steps.length)
+          log(
+            `autovacuum stand-in: ${steps.length} tables vacuumed or analyzed in ${Math.round(ms)} ms`,
+          );
+      })
+    : null;
+  if (standIn) {
+    res.cleanup.push(async () => void (await standIn.stop()));
+    log('PostgreSQL runs with autovacuum off: the bench does its work once a minute (see report)');
+  }
   const serverPids = () => res.servers.map((c) => c.pid!).filter(Boolean);
   const workers: Worker[] = [];
   const common = {
@@ -730,6 +748,7 @@ async function main(): Promise<void> {
       serverLocationOutcomes: outcomes?.size ? Object.fromEntries(outcomes) : null,
     },
   );
+  report.autovacuumStandIn = standIn ? await standIn.stop() : null;
   await cleanupAll();
   // Read once the servers have stopped, so their last lines are in.
   if (res.serverLogs.length) {
