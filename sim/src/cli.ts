@@ -31,6 +31,8 @@ const HELP = `npm run sim -- [options]
   --merchant LOGIN        email:password of a store owner to simulate (repeatable; default the demo stores)
   --no-track              customers do not follow their orders over /ws
   --stay-online           leave drivers online at the end
+  --hold client|request   what a 503 holds back: every request of that kind of actor (default)
+                          or only the refused one, each person backing off on their own
   --json FILE             write the summary as JSON
   --osm FILE.pbf          not supported (drivers move in straight lines); see docs/benchmarks.md`;
 
@@ -65,6 +67,7 @@ export function parseSimArgs(argv: string[]): {
       merchant: { type: 'string', multiple: true },
       'no-track': { type: 'boolean' },
       'stay-online': { type: 'boolean' },
+      hold: { type: 'string' },
       json: { type: 'string' },
       osm: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -102,6 +105,11 @@ export function parseSimArgs(argv: string[]): {
   set('timeScale', num(values['time-scale'], 'time-scale', 0.01));
   set('prefix', values.prefix);
   set('merchantLogins', values.merchant);
+  if (values.hold !== undefined) {
+    if (values.hold !== 'client' && values.hold !== 'request')
+      throw new Error('--hold: client or request');
+    opts.hold = values.hold;
+  }
   if (values.area) {
     const [lat, lng, radiusKm] = values.area.split(',').map(Number);
     if (![lat, lng, radiusKm].every((x) => Number.isFinite(x)) || !(radiusKm! > 0)) {

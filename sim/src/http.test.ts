@@ -89,6 +89,26 @@ describe('Api', () => {
     expect(arrivals[1]! - started).toBeGreaterThanOrEqual(950);
   });
 
+  it('with `hold: request`, holds only the refused request for its Retry-After', async () => {
+    const arrivals = new Map<string, number[]>();
+    const server = await serve((req, res) => {
+      const seen = arrivals.get(req.url!) ?? [];
+      arrivals.set(req.url!, [...seen, performance.now()]);
+      if (req.url === '/refused' && seen.length === 0) {
+        json(res, 503, { error: { code: 'DEPENDENCY_UNAVAILABLE' } }, { 'retry-after': '1' });
+      } else json(res, 200, {});
+    });
+    const { api, counters } = client(server.url, { hold: 'request' });
+    const started = performance.now();
+    const refused = api.get('/refused');
+    await vi.waitFor(() => expect(counters.get('http.503')).toBe(1));
+    await api.get('/other'); // another person's request, sent during the hold: not held
+    expect(arrivals.get('/other')![0]! - started).toBeLessThan(900);
+    await refused;
+    expect(arrivals.get('/refused')).toHaveLength(2);
+    expect(arrivals.get('/refused')![1]! - started).toBeGreaterThanOrEqual(950);
+  });
+
   it('lets half as many out after a refusal and grows back by one per answer', async () => {
     const held: Array<() => void> = [];
     let refused = false;

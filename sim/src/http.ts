@@ -48,7 +48,17 @@ export interface ApiOptions {
   isStopped?: () => boolean;
   /** Told when the server asks us to hold off for a while (429/503 with a long Retry-After). */
   onPause?: (ms: number, status: number, path: string) => void;
+  /**
+   * What a refusal (429/5xx asking for a retry, or a network error) holds back: `client`
+   * (default) every request of this client for the Retry-After or backoff, as one app would;
+   * `request` only the request that got it, which waits that long before its retry, as one of
+   * many independent phones or tablets would while the others carry on. Either way the
+   * refusal halves how many requests this client lets out at once.
+   */
+  hold?: Hold;
 }
+
+export type Hold = 'client' | 'request';
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 
@@ -84,8 +94,8 @@ function headerOf(value: string | string[] | undefined): string | null {
 
 /**
  * The platform's HTTP API as the simulator uses it. A 503 or 429 pauses every request of this
- * client (not just the one that got it) for the `Retry-After` time, or an exponential backoff
- * when the server names none, so a struggling server is not hammered. Errors are counted by
+ * client (not just the one that got it; see `hold`) for the `Retry-After` time, or an
+ * exponential backoff when the server names none, so a struggling server is not hammered. Errors are counted by
  * kind in `counters` (`http.<status>`, `http.network`).
  *
  * Requests go through an undici connection pool rather than `fetch`: the simulator shares the
@@ -106,6 +116,7 @@ export class Api {
   private readonly gate: Array<() => void> = [];
   private lastCut = 0;
   private readonly maxRetries: number;
+  private readonly hold: Hold;
   private readonly pool: Pool;
   /** The base URL's path (a platform behind a prefix), put before every request's path. */
   private readonly prefix: string;
@@ -116,6 +127,7 @@ export class Api {
     private readonly opts: ApiOptions = {},
   ) {
     this.maxRetries = opts.maxRetries ?? 5;
+    this.hold = opts.hold ?? 'client';
     const url = new URL(baseUrl);
     this.prefix = url.pathname.replace(/\/$/, '');
     const timeoutMs = opts.timeoutMs ?? 15_000;
@@ -177,7 +189,7 @@ export class Api {
         if (!opts.retry || attempt >= this.maxRetries || this.opts.isStopped?.()) {
           throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
         }
-        this.pause(this.backoffMs(attempt));
+        await this.holdOff(this.backoffMs(attempt));
         continue;
       }
       this.done(!RETRYABLE.has(status));
@@ -186,12 +198,17 @@ export class Api {
       if (!opts.expected?.includes(status)) this.counters.inc(`http.${status}`);
       if (RETRYABLE.has(status)) {
         const wait = retryAfterMs(retryAfter) ?? this.backoffMs(attempt);
-        // Told once per pause, not once per request a busy server answered 503 at once.
-        if (wait >= 5_000 && Date.now() + wait > this.pausedUntil + 1_000) {
-          this.opts.onPause?.(wait, status, path);
+        const again = opts.retry && attempt < this.maxRetries && !this.opts.isStopped?.();
+        if (this.hold === 'client') {
+          // Told once per pause, not once per request a busy server answered 503 at once.
+          if (wait >= 5_000 && Date.now() + wait > this.pausedUntil + 1_000) {
+            this.opts.onPause?.(wait, status, path);
+          }
+          this.pause(wait);
+        } else if (again) {
+          await this.holdOff(wait);
         }
-        this.pause(wait);
-        if (opts.retry && attempt < this.maxRetries && !this.opts.isStopped?.()) continue;
+        if (again) continue;
       }
       const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
       throw new ApiError(
@@ -231,6 +248,15 @@ export class Api {
   private backoffMs(attempt: number): number {
     const base = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
     return base / 2 + Math.random() * (base / 2);
+  }
+
+  /** Waits `ms` before a retry: every request of this client, or only this one (`hold`). */
+  private async holdOff(ms: number): Promise<void> {
+    if (this.hold === 'client') return this.pause(ms);
+    const until = Date.now() + Math.min(ms, 60_000);
+    while (Date.now() < until && !this.opts.isStopped?.()) {
+      await sleep(Math.min(1_000, until - Date.now()));
+    }
   }
 
   private pause(ms: number): void {

@@ -9,7 +9,7 @@ import {
 import { newSimHistograms, OrderBook, type Area, type SimContext } from './context.ts';
 import { VirtualDriver } from './driver.ts';
 import { distanceM, randomPointInDisc, round6, type Point } from './geo.ts';
-import { Api, ApiError, wsUrlOf } from './http.ts';
+import { Api, ApiError, wsUrlOf, type Hold } from './http.ts';
 import { dialLean } from './lean-ws.ts';
 import { VirtualMerchant, type MenuEntry, type StoreInfo } from './merchant.ts';
 import { PoissonArrivals } from './rates.ts';
@@ -57,6 +57,11 @@ export interface SimOptions {
    * instead of the `ws` library: the bench's choice, where the simulator shares the machine it measures.
    */
   leanSockets: boolean;
+  /**
+   * What a 503 holds back (see `Api`'s `hold`): `client`, every request of that kind of actor
+   * to that server; `request`, only the refused request, each person backing off on their own.
+   */
+  hold: Hold;
   log: (line: string) => void;
   /** Where the progress line goes (a TTY rewrites one line). */
   progress?: (line: string) => void;
@@ -85,6 +90,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   progressEveryMs: 2_000,
   localAddresses: [],
   leanSockets: false,
+  hold: 'client',
   log: (line) => console.log(line),
 };
 
@@ -196,6 +202,7 @@ export class Simulation {
       targetsOf(this.opts.target).map((target) => {
         const api = new Api(target, this.counters, {
           connections: CONNECTIONS_PER_KIND,
+          hold: this.opts.hold,
           isStopped: () => this.stopped,
           onPause: (ms, status, path) =>
             this.opts.log(

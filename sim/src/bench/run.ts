@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { FleetFile } from '../accounts.ts';
+import type { Hold } from '../http.ts';
 import {
   decodeHistogram,
   newHistogram,
@@ -73,6 +74,7 @@ const { values } = parseArgs({
     tokens: { type: 'string' },
     label: { type: 'string' },
     client: { type: 'string', default: 'lean' },
+    hold: { type: 'string', default: 'client' },
   },
 });
 
@@ -86,6 +88,11 @@ if (!['ingest', 'orders', 'fanout'].includes(scenario)) {
 const client = values.client as ReporterClient;
 if (!['lean', 'ws'].includes(client)) {
   console.error(`--client must be lean or ws, not ${client}`);
+  process.exit(2);
+}
+const hold = values.hold as Hold;
+if (!['client', 'request'].includes(hold)) {
+  console.error(`--hold must be client or request, not ${hold}`);
   process.exit(2);
 }
 const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
@@ -643,6 +650,7 @@ async function main(): Promise<void> {
           acceptProbability: num(values.accept, 1),
           offerDelayMs: [1_000, 5_000],
           timeScale,
+          hold,
           trackOrders: false,
           maxOrders: 0,
         },
@@ -941,6 +949,7 @@ async function buildReport(
       stores: merchants,
       timeScale,
       acceptProbability: num(values.accept, 1),
+      hold,
     },
     results: {
       placed,
