@@ -52,6 +52,8 @@ export async function startAutovacuumStandIn(
   everyMs = 60_000,
 ): Promise<{ stop(): Promise<StandInSummary> } | null> {
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A connection lost mid-run fails the round under way, and the next ones, not the bench.
+  client.on('error', () => undefined);
   await client.connect();
   const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
   if (rows[0]?.autovacuum !== 'off') {
