@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readFleetFile } from './accounts.ts';
+import { HOLDS, type Hold } from './http.ts';
 import {
   DEFAULT_SIM_OPTIONS,
   Simulation,
@@ -106,9 +107,9 @@ export function parseSimArgs(argv: string[]): {
   set('prefix', values.prefix);
   set('merchantLogins', values.merchant);
   if (values.hold !== undefined) {
-    if (values.hold !== 'client' && values.hold !== 'request')
-      throw new Error('--hold: client or request');
-    opts.hold = values.hold;
+    const hold = values.hold as Hold;
+    if (!HOLDS.includes(hold)) throw new Error('--hold: client or request');
+    opts.hold = hold;
   }
   if (values.area) {
     const [lat, lng, radiusKm] = values.area.split(',').map(Number);

@@ -58,7 +58,12 @@ export interface ApiOptions {
   hold?: Hold;
 }
 
-export type Hold = 'client' | 'request';
+/** The values of `hold`, as the command lines accept them. */
+export const HOLDS = ['client', 'request'] as const;
+export type Hold = (typeof HOLDS)[number];
+
+/** The longest a refusal holds anything back, whatever the server asks. */
+const MAX_HOLD_MS = 60_000;
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 
@@ -95,8 +100,8 @@ function headerOf(value: string | string[] | undefined): string | null {
 /**
  * The platform's HTTP API as the simulator uses it. A 503 or 429 pauses every request of this
  * client (not just the one that got it; see `hold`) for the `Retry-After` time, or an
- * exponential backoff when the server names none, so a struggling server is not hammered. Errors are counted by
- * kind in `counters` (`http.<status>`, `http.network`).
+ * exponential backoff when the server names none, so a struggling server is not hammered.
+ * Errors are counted by kind in `counters` (`http.<status>`, `http.network`).
  *
  * Requests go through an undici connection pool rather than `fetch`: the simulator shares the
  * machine it measures, and `fetch` (WHATWG streams, an AbortSignal per request) cost it several
@@ -253,19 +258,22 @@ export class Api {
   /** Waits `ms` before a retry: every request of this client, or only this one (`hold`). */
   private async holdOff(ms: number): Promise<void> {
     if (this.hold === 'client') return this.pause(ms);
-    const until = Date.now() + Math.min(ms, 60_000);
-    while (Date.now() < until && !this.opts.isStopped?.()) {
-      await sleep(Math.min(1_000, until - Date.now()));
-    }
+    const until = Date.now() + Math.min(ms, MAX_HOLD_MS);
+    await this.waitUntil(() => until);
   }
 
   private pause(ms: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + Math.min(ms, 60_000));
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + Math.min(ms, MAX_HOLD_MS));
   }
 
-  private async waitIfPaused(): Promise<void> {
-    while (Date.now() < this.pausedUntil && !this.opts.isStopped?.()) {
-      await sleep(Math.min(1_000, this.pausedUntil - Date.now()));
+  private waitIfPaused(): Promise<void> {
+    return this.waitUntil(() => this.pausedUntil);
+  }
+
+  /** Sleeps until `deadline()` (read again each second: a pause may grow) or the run stops. */
+  private async waitUntil(deadline: () => number): Promise<void> {
+    while (Date.now() < deadline() && !this.opts.isStopped?.()) {
+      await sleep(Math.min(1_000, deadline() - Date.now()));
     }
   }
 }

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { FleetFile } from '../accounts.ts';
-import type { Hold } from '../http.ts';
+import { HOLDS, type Hold } from '../http.ts';
 import {
   decodeHistogram,
   newHistogram,
@@ -91,7 +91,7 @@ if (!['lean', 'ws'].includes(client)) {
   process.exit(2);
 }
 const hold = values.hold as Hold;
-if (!['client', 'request'].includes(hold)) {
+if (!HOLDS.includes(hold)) {
   console.error(`--hold must be client or request, not ${hold}`);
   process.exit(2);
 }
