@@ -43,7 +43,8 @@ export interface GeoHit extends GeoEntry {
 export interface GeoIndex {
   /**
    * Stores the position of `id`, last write wins by `at`: an update older than the stored
-   * one is ignored and `false` returned. Entries expire `ttlMs` after their last update.
+   * one is ignored and `false` returned. Entries expire `ttlMs` after their last update, or
+   * up to 1/60 of it later (the Redis index renews a deadline once per 1/60 of the TTL).
    */
   set(id: string, entry: GeoEntry, ttlMs: number): Promise<boolean>;
   get(id: string): Promise<GeoEntry | null>;

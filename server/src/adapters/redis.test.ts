@@ -93,6 +93,32 @@ if (process.env.REDIS_URL !== undefined || (await reachable())) {
       calls.mockRestore();
     });
 
+    it('renews an entry deadline only when it is less than the TTL away', async () => {
+      const geo = new RedisGeoIndex(admin, `${prefix}renew:`, 0);
+      const deadline = async () =>
+        Number(await admin.zscore(`${prefix}renew:drivers:deadlines`, 'd'));
+      const start = Date.now();
+      expect(await geo.set('d', { lat: 49.4, lng: 8.69, at: 1 }, 60_000)).toBe(true);
+      const first = await deadline();
+      // The TTL plus 1/60 of it: 61 s from the first update.
+      expect(first).toBeGreaterThanOrEqual(start + 61_000);
+      expect(first).toBeLessThanOrEqual(Date.now() + 61_000);
+      expect(await admin.pttl(`${prefix}renew:driver:d`)).toBeGreaterThan(60_000);
+
+      // A second of slack is left: the position moves, the deadline does not.
+      expect(await geo.set('d', { lat: 49.41, lng: 8.69, at: 2 }, 60_000)).toBe(true);
+      expect(await deadline()).toBe(first);
+      expect(await geo.get('d')).toEqual({ lat: 49.41, lng: 8.69, at: 2 });
+
+      // A longer TTL is more than the stored deadline covers: renewed, hash and set alike.
+      const before = Date.now();
+      expect(await geo.set('d', { lat: 49.42, lng: 8.69, at: 3 }, 120_000)).toBe(true);
+      const renewed = await deadline();
+      expect(renewed).toBeGreaterThanOrEqual(before + 122_000);
+      expect(await admin.pttl(`${prefix}renew:driver:d`)).toBeGreaterThan(120_000);
+      expect(Number(await admin.hget(`${prefix}renew:driver:d`, 'until'))).toBe(renewed);
+    });
+
     it('namespaces keys and bounds the per-user session set', async () => {
       const session = { userId: 'u1', role: 'admin' as const, createdAt: 1, expiresAt: 2 };
       await adapters.sessions.create('h', session, 60_000);

@@ -3,8 +3,9 @@ import type { GeoEntry, GeoHit, GeoIndex, GeoPoint } from '../ports.ts';
 import { LUA_NOW, luaScript, ttlArg } from './script.ts';
 
 // Keys: the GEO set, a ZSET of member -> expiry ms ("deadlines") and one hash per entry with
-// the exact lat, lng and at. Geo set members cannot expire, so every script first purges
-// members whose deadline passed; the hash gets the same deadline via PEXPIREAT, so both agree.
+// the exact lat, lng and at, and its deadline (`until`). Geo set members cannot expire, so
+// every script first purges members whose deadline passed; the hash gets the same deadline
+// via PEXPIREAT, so both agree.
 // Scripts build hash keys from ARGV: fine on a single Redis, not on Redis Cluster.
 const PURGE = `${LUA_NOW}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. now)) do
@@ -16,21 +17,31 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. now)
 // KEYS: geo, deadlines. ARGV: hash key prefix, then id, lng, lat, at, ttl for each entry.
 // Answers per entry: 1 stored, 0 older than the stored position (last write wins by `at`),
 // -1 refused by GEOADD (coordinates out of range), without failing the others.
+//
+// The deadline is renewed only when the stored one (`until` in the hash) is less than the TTL
+// away, and then set 1/RENEW_SLACK of the TTL further: an entry lives at least its TTL and at
+// most 1/60 more after its last update. A driver reporting every 3 s with the one-hour TTL
+// renews once a minute instead of on every report: most updates are three commands here
+// (HMGET, GEOADD, HSET) rather than five.
+const RENEW_SLACK = 60;
 const setMany = luaScript(`${LUA_NOW}
 local out = {}
 for i = 2, #ARGV, 5 do
-  local id, lng, lat, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local id, lng, lat, at, ttl = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
   local hash = ARGV[1] .. id
-  local prev = redis.call('HGET', hash, 'at')
-  if prev and tonumber(prev) > tonumber(at) then
+  local stored = redis.call('HMGET', hash, 'at', 'until')
+  if stored[1] and tonumber(stored[1]) > tonumber(at) then
     out[#out + 1] = 0
   else
     local added = redis.pcall('GEOADD', KEYS[1], lng, lat, id)
     if type(added) == 'table' and added.err then
       out[#out + 1] = -1
-    else
-      local deadline = now + tonumber(ARGV[i + 4])
+    elseif stored[2] and tonumber(stored[2]) >= now + ttl then
       redis.call('HSET', hash, 'lat', lat, 'lng', lng, 'at', at)
+      out[#out + 1] = 1
+    else
+      local deadline = now + ttl + math.floor(ttl / ${RENEW_SLACK})
+      redis.call('HSET', hash, 'lat', lat, 'lng', lng, 'at', at, 'until', deadline)
       redis.call('PEXPIREAT', hash, deadline)
       redis.call('ZADD', KEYS[2], deadline, id)
       out[#out + 1] = 1
