@@ -108,7 +108,7 @@ export function parseSimArgs(argv: string[]): {
   set('merchantLogins', values.merchant);
   if (values.hold !== undefined) {
     const hold = values.hold as Hold;
-    if (!HOLDS.includes(hold)) throw new Error('--hold: client or request');
+    if (!HOLDS.includes(hold)) throw new Error(`--hold: ${HOLDS.join(' or ')}`);
     opts.hold = hold;
   }
   if (values.area) {

@@ -92,7 +92,7 @@ if (!['lean', 'ws'].includes(client)) {
 }
 const hold = values.hold as Hold;
 if (!HOLDS.includes(hold)) {
-  console.error(`--hold must be client or request, not ${hold}`);
+  console.error(`--hold must be ${HOLDS.join(' or ')}, not ${hold}`);
   process.exit(2);
 }
 const num = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
