@@ -26,7 +26,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones');
   const force = setTimeout(() => {
-    logger.error('graceful shutdown took too long; exiting');
+    logger.error({ step: platform.closing }, 'graceful shutdown took too long; exiting');
     process.exit(1);
   }, config.shutdownGraceMs);
   force.unref();

@@ -85,6 +85,18 @@ describe('health', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('names the step under way while it closes, and none before or after', async () => {
+    const tp2 = await startTestPlatform();
+    expect(tp2.closing).toBeNull();
+    const stopping = tp2.stop();
+    // The first step starts at once: the HTTP server stops taking requests.
+    expect(tp2.closing).toBe('http');
+    await stopping;
+    expect(tp2.closing).toBeNull();
+  });
+});
+
 describe('metrics', () => {
   it('exposes request durations by route and the orders counter', async () => {
     const before = sample(await metricsText(), HEALTH_COUNT);

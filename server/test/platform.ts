@@ -54,6 +54,8 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<vo
   }
 }
 
+const STOP_WATCHDOG_MS = 15_000;
+
 const TEST_RATE_LIMITS = {
   RATE_LIMIT_API: '100000/1m',
   RATE_LIMIT_LOGIN: '100000/1m',
@@ -112,8 +114,20 @@ export async function startTestPlatform(
     ...platform,
     config,
     baseUrl: `http://127.0.0.1:${port}`,
+    get closing() {
+      return platform.closing;
+    },
     async stop() {
-      await platform.close();
+      // A teardown that hangs says where, before the hook's timeout cuts it off.
+      const watchdog = setInterval(
+        () => process.stderr.write(`platform.close() still in step ${platform.closing}\n`),
+        STOP_WATCHDOG_MS,
+      );
+      try {
+        await platform.close();
+      } finally {
+        clearInterval(watchdog);
+      }
       if (shared) return;
       await database?.drop();
       if (redisUrl) await deleteRedisPrefix(redisUrl, redisPrefix);

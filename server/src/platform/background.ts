@@ -36,13 +36,20 @@ export function startBackgroundWork(config: Config, infra: Infra, services: Serv
     }, config.dispatch.tickMs);
     sweeper.unref();
   }
-  return {
-    async stop() {
-      clearInterval(sweeper);
-      await jobs.stop(); // a running job stops at its next checkpoint
-      await services.tracking.stop();
-      await services.dispatch.stop(); // waits for a sweep in progress, starts no other
-      await services.history.stop();
-    },
-  };
+  /** How it stops, step by step, in this order (the platform names the step under way). */
+  const stopSteps: ReadonlyArray<readonly [BackgroundStep, () => Promise<void>]> = [
+    ['jobs', () => jobs.stop()], // a running job stops at its next checkpoint
+    ['tracking', () => services.tracking.stop()],
+    [
+      'dispatch',
+      () => {
+        clearInterval(sweeper);
+        return services.dispatch.stop(); // waits for a sweep in progress, starts no other
+      },
+    ],
+    ['history', () => services.history.stop()],
+  ];
+  return { stopSteps };
 }
+
+export type BackgroundStep = 'jobs' | 'tracking' | 'dispatch' | 'history';
