@@ -9,6 +9,7 @@ import {
 } from '@delivery/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket, { type RawData } from 'ws';
+import { z } from 'zod';
 import type { EventLog } from '../adapters/ports.ts';
 import type { AuthService, Session } from '../auth/auth.service.ts';
 import type { StoreOfOwner } from '../catalog/store-of-owner.ts';
@@ -55,6 +56,14 @@ export interface ConnectionContext {
 }
 
 type ControlMessage = Exclude<ServerMessage, ServerEvent>;
+
+/**
+ * The client message schema with Zod's generated parser in front (`z.compile`), which hands
+ * whatever it does not accept to the ordinary one: the same answers and the same errors. In the
+ * server, where many schemas share Zod's generic code, the ordinary parse of a location report
+ * cost several times the JSON parse (docs/benchmarks.md); the generated one about as much.
+ */
+export const clientMessages = z.compile(ClientMessage);
 
 /** A message that could not be read, and the error it is answered with. */
 interface Unreadable {
@@ -295,7 +304,7 @@ export class Connection {
     } catch {
       return { type: 'unreadable', code: 'BAD_MESSAGE', message: 'Not valid JSON' };
     }
-    const parsed = ClientMessage.safeParse(json);
+    const parsed = clientMessages.safeParse(json);
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
