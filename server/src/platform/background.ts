@@ -38,15 +38,15 @@ export function startBackgroundWork(config: Config, infra: Infra, services: Serv
   }
   /** How it stops, step by step, in this order (the platform names the step under way). */
   const stopSteps: ReadonlyArray<readonly [BackgroundStep, () => Promise<void>]> = [
-    ['jobs', () => jobs.stop()], // a running job stops at its next checkpoint
-    ['tracking', () => services.tracking.stop()],
     [
-      'dispatch',
+      'jobs',
       () => {
-        clearInterval(sweeper);
-        return services.dispatch.stop(); // waits for a sweep in progress, starts no other
+        clearInterval(sweeper); // first: no sweep starts while the rest stops
+        return jobs.stop(); // a running job stops at its next checkpoint
       },
     ],
+    ['tracking', () => services.tracking.stop()],
+    ['dispatch', () => services.dispatch.stop()], // waits for a sweep in progress, starts no other
     ['history', () => services.history.stop()],
   ];
   return { stopSteps };
