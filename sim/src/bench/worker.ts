@@ -14,6 +14,7 @@ import { Simulation } from '../simulation.ts';
 import { Counters, encodeHistogram, type Histogram } from '../stats.ts';
 import { TimerWheel } from '../wheel.ts';
 import type { FromWorker, GoMessage, InitMessage, ToWorker, WorkerResult } from './protocol.ts';
+import { settle } from './settle.ts';
 
 const send = (msg: FromWorker) => process.send?.(msg);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -147,9 +148,12 @@ async function go(msg: GoMessage): Promise<void> {
     await sim.drain(msg.drainMs);
   } else {
     for (const r of reporters) r.driver.stopReporting();
-    // Give what is in flight time to be acknowledged before calling it lost.
-    const until = Date.now() + 10_000;
-    while (Date.now() < until && reporters.some((r) => r.driver.unacked > 0)) await sleep(200);
+    // Give what is in flight time to be acknowledged before calling it lost: as long as acks
+    // still come (up to the drain), and 15 s (a handshake's timeout) once none does.
+    await settle(() => reporters.reduce((n, r) => n + r.driver.unacked, 0), {
+      quietMs: 15_000,
+      maxMs: msg.drainMs,
+    });
   }
   clearInterval(ticker);
   tick();
