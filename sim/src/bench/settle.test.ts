@@ -1,63 +1,47 @@
 import { describe, expect, it } from 'vitest';
 import { settle } from './settle.ts';
 
-/** A clock that moves only when `settle` sleeps, and what it has slept in all. */
-function fakeTime() {
+/**
+ * Runs `settle` on a clock that moves only when it sleeps; `pending` reads that clock. Returns
+ * what was left pending and how long it waited. Waits up to 180 s, 10 s without progress.
+ */
+async function run(
+  pending: (now: number) => number,
+  opts: { maxMs?: number; everyMs?: number } = {},
+) {
   let t = 0;
-  return {
+  const left = await settle(() => pending(t), {
+    quietMs: 10_000,
+    maxMs: opts.maxMs ?? 180_000,
+    everyMs: opts.everyMs,
     now: () => t,
-    sleep: async (ms: number) => {
+    sleep: async (ms) => {
       t += ms;
     },
-    elapsed: () => t,
-  };
+  });
+  return { left, waited: t };
 }
 
 describe('settle', () => {
   it('returns as soon as nothing is pending', async () => {
-    const time = fakeTime();
     const counts = [10, 4, 0];
-    const left = await settle(() => counts.shift() ?? 0, {
-      quietMs: 10_000,
-      maxMs: 180_000,
-      ...time,
-    });
-    expect(left).toBe(0);
-    expect(time.elapsed()).toBe(400);
+    expect(await run(() => counts.shift() ?? 0)).toEqual({ left: 0, waited: 400 });
   });
 
   it('keeps waiting while answers still come, however late', async () => {
-    const time = fakeTime();
     // One answer every 5 s for a minute: never 10 s without progress.
-    const left = await settle(() => Math.max(0, 12 - Math.floor(time.now() / 5_000)), {
-      quietMs: 10_000,
-      maxMs: 180_000,
-      ...time,
-    });
-    expect(left).toBe(0);
-    expect(time.elapsed()).toBe(60_000);
+    const oneEvery5s = (now: number) => Math.max(0, 12 - Math.floor(now / 5_000));
+    expect(await run(oneEvery5s)).toEqual({ left: 0, waited: 60_000 });
   });
 
   it('gives up once nothing has been answered for the quiet time', async () => {
-    const time = fakeTime();
-    const left = await settle(() => (time.now() < 3_000 ? 9 - time.now() / 1_000 : 6), {
-      quietMs: 10_000,
-      maxMs: 180_000,
-      everyMs: 1_000,
-      ...time,
-    });
-    expect(left).toBe(6);
-    expect(time.elapsed()).toBe(13_000);
+    // 9, 8, 7, 6 over the first 3 s, then no answer any more.
+    const stalls = (now: number) => (now < 3_000 ? 9 - now / 1_000 : 6);
+    expect(await run(stalls, { everyMs: 1_000 })).toEqual({ left: 6, waited: 13_000 });
   });
 
   it('stops at the longest wait even while answers still come', async () => {
-    const time = fakeTime();
-    const left = await settle(() => 1_000_000 - time.now(), {
-      quietMs: 10_000,
-      maxMs: 30_000,
-      ...time,
-    });
-    expect(left).toBe(1_000_000 - 30_000);
-    expect(time.elapsed()).toBe(30_000);
+    const endless = (now: number) => 1_000_000 - now;
+    expect(await run(endless, { maxMs: 30_000 })).toEqual({ left: 970_000, waited: 30_000 });
   });
 });
