@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import {
@@ -120,8 +121,6 @@ interface Store {
   info: StoreInfo;
   menu: MenuEntry[];
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Errors worth a reader's attention (not the ordinary conflicts of a busy marketplace). */
 function errorCount(c: Counters): number {

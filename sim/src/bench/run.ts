@@ -6,6 +6,7 @@
  * memory, and writes JSON + Markdown to bench/results/ and the latest figures to
  * docs/benchmarks.md. Everything it created is removed at the end.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -44,7 +45,6 @@ import { renderMarkdown, updateDocs, writeFormatted } from './report.ts';
 import { bucketQuantiles, countsInWindow, parseScrape, type ServerScrape } from './scrape.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (line: string) =>
   console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 

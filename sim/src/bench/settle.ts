@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /**
  * Waits for what is in flight to be answered, and returns how much still is. It stops once
  * nothing is pending, once the count has not fallen for `quietMs` (the other side has stopped
@@ -16,7 +18,7 @@ export async function settle(
   },
 ): Promise<number> {
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = opts.sleep ?? delay;
   const start = now();
   let left = pending();
   let fellAt = start;

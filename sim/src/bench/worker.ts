@@ -3,6 +3,7 @@
  * `sim` role, customers and merchants) and reports counts, histograms and last positions to
  * the bench over IPC.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { newSimHistograms, OrderBook, type SimContext } from '../context.ts';
 import { VirtualDriver } from '../driver.ts';
@@ -17,7 +18,6 @@ import type { FromWorker, GoMessage, InitMessage, ToWorker, WorkerResult } from 
 import { settle } from './settle.ts';
 
 const send = (msg: FromWorker) => process.send?.(msg);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Sockets of one load generator that may be connecting (not yet signed in) at once. */
 const MAX_CONNECTING = 50;
 /** Connecting stops waiting when no socket signed in for this long. */
