@@ -1,3 +1,4 @@
+import { arrayLiteral } from '../db/array-literal.ts';
 import type { Queryable } from '../db/db.ts';
 
 export interface DriverRow {
@@ -63,7 +64,8 @@ export interface HistoryPoint {
   heading: number | null;
   speedMps: number | null;
   accuracyM: number | null;
-  recordedAt: Date;
+  /** Epoch milliseconds. */
+  recordedAt: number;
 }
 
 /**
@@ -72,10 +74,14 @@ export interface HistoryPoint {
  */
 export async function writeHistoryBatch(db: Queryable, points: HistoryPoint[]): Promise<void> {
   if (points.length === 0) return;
-  const col = <K extends keyof HistoryPoint>(k: K) => points.map((p) => p[k]);
+  const col = <K extends keyof HistoryPoint>(k: K) => arrayLiteral(points.map((p) => p[k]));
+  // Arrays go as literals written in one pass, times as epoch ms (to_timestamp is exact to the
+  // millisecond here): see arrayLiteral.
   await db.query(
     `INSERT INTO driver_location_history (driver_id, lat, lng, heading, speed_mps, accuracy_m, recorded_at)
-     SELECT * FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], $7::timestamptz[])`,
+     SELECT id, lat, lng, heading, speed, accuracy, to_timestamp(ms / 1000.0)
+     FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::real[], $5::real[], $6::real[], $7::float8[])
+       AS u(id, lat, lng, heading, speed, accuracy, ms)`,
     [
       col('driverId'),
       col('lat'),
@@ -94,13 +100,14 @@ export async function writeHistoryBatch(db: Queryable, points: HistoryPoint[]): 
   const last = [...latest.values()];
   await db.query(
     `UPDATE drivers d SET current_lat = u.lat, current_lng = u.lng, location_updated_at = u.at
-     FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::timestamptz[]) AS u(id, lat, lng, at)
+     FROM (SELECT id, lat, lng, to_timestamp(ms / 1000.0) AS at
+           FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[]) AS v(id, lat, lng, ms)) u
      WHERE d.id = u.id AND (d.location_updated_at IS NULL OR d.location_updated_at < u.at)`,
     [
-      last.map((p) => p.driverId),
-      last.map((p) => p.lat),
-      last.map((p) => p.lng),
-      last.map((p) => p.recordedAt),
+      arrayLiteral(last.map((p) => p.driverId)),
+      arrayLiteral(last.map((p) => p.lat)),
+      arrayLiteral(last.map((p) => p.lng)),
+      arrayLiteral(last.map((p) => p.recordedAt)),
     ],
   );
 }

@@ -147,7 +147,7 @@ export class LocationService {
       heading: body.heading ?? null,
       speedMps: body.speedMps ?? null,
       accuracyM: body.accuracyM ?? null,
-      recordedAt: new Date(at),
+      recordedAt: at,
     });
   }
 }
