@@ -21,6 +21,7 @@ import { canSubscribe, type Principal } from './access.ts';
 import type { ChannelEvent } from './channel-events.ts';
 import type { RealtimeHub } from './hub.ts';
 import { TokenBucket, WindowCounter } from './rate-limit.ts';
+import { sendShortAscii } from './short-frame.ts';
 import { ChannelSubscription, readReplay } from './subscription.ts';
 
 /** Stores a driver's position sent over the socket; `reason` says why one was refused. */
@@ -471,7 +472,9 @@ export class Connection {
 
   /** The one message every accepted update answers; `seq` is a validated integer. */
   private ack(seq: number): void {
-    this.sendRaw(`{"type":"ack","seq":${seq}}`);
+    if (!this.sendable()) return;
+    sendShortAscii(this.socket, `{"type":"ack","seq":${seq}}`);
+    websocketMessages.inc({ direction: 'out' });
   }
 
   private sendError(
@@ -488,12 +491,18 @@ export class Connection {
 
   /** Sends a frame as is (events arrive as ready JSON); nothing unless the socket is open. */
   sendRaw(text: string): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
-    if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
-      this.close(WsCloseCode.slowConsumer, 'too slow; reconnect with lastEventId');
-      return;
-    }
+    if (!this.sendable()) return;
     this.socket.send(text);
     websocketMessages.inc({ direction: 'out' });
+  }
+
+  /** Whether the socket is open, and not so far behind that it is closed as too slow. */
+  private sendable(): boolean {
+    if (this.socket.readyState !== WebSocket.OPEN) return false;
+    if (this.socket.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+      this.close(WsCloseCode.slowConsumer, 'too slow; reconnect with lastEventId');
+      return false;
+    }
+    return true;
   }
 }
