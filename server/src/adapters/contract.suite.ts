@@ -149,6 +149,14 @@ export function adapterContract(name: string, make: () => Promise<AdapterFixture
         expect(await a.geo.size()).toBe(3);
       });
 
+      it('keeps ids with spaces and line breaks, and exact fractional coordinates', async () => {
+        const id = 'driver one\nof two ';
+        const exact = { lat: 48.85661398765, lng: -0.000001, at: 1_764_417_600_123 };
+        expect(await a.geo.set(id, exact, 60_000)).toBe(true);
+        expect(await a.geo.get(id)).toEqual(exact);
+        expect((await a.geo.search(exact, 1, 10)).map((h) => h.id)).toEqual([id]);
+      });
+
       it('last write wins by `at`', async () => {
         expect(await a.geo.set('d1', { ...near, at: 2_000 }, 60_000)).toBe(true);
         expect(await a.geo.set('d1', { ...mid, at: 1_500 }, 60_000)).toBe(false);
