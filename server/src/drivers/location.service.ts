@@ -82,7 +82,7 @@ export class LocationService {
       );
     }
     if (rejected) {
-      locationUpdates.inc({ outcome: 'rejected' });
+      locationUpdates.inc('rejected');
       return { accepted: false, reason: rejected };
     }
     const applied = await this.geo.set(
@@ -91,10 +91,10 @@ export class LocationService {
       DRIVER_GEO_TTL_MS,
     );
     if (!applied) {
-      locationUpdates.inc({ outcome: 'stale' });
+      locationUpdates.inc('stale');
       return { accepted: true, applied: false, reason: 'a newer position is already stored' };
     }
-    locationUpdates.inc({ outcome: 'applied' });
+    locationUpdates.inc('applied');
     remember(this.lastSeen, driverId, body.lat, body.lng, at);
     this.sample(driverId, body, at);
     this.onApplied({

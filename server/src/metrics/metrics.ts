@@ -4,6 +4,51 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'delivery_' });
 
+/**
+ * A counter with one label, for the location hot path (several increments per update): `inc`
+ * adds to a plain number, and the counts are handed to prom-client when the registry is read
+ * (the counter's `collect`). prom-client's own `inc({label})` builds and hashes a key from the
+ * label object on every call, which at 10,000 updates/s was ~4 % of a server's allocation.
+ */
+export class HotCounter<L extends string> {
+  readonly counter: Counter<string>;
+  private readonly pending: Record<string, number>;
+
+  constructor(config: {
+    name: string;
+    help: string;
+    label: string;
+    values: readonly L[];
+    registers?: Registry[];
+  }) {
+    const pending: Record<string, number> = Object.fromEntries(config.values.map((v) => [v, 0]));
+    this.pending = pending;
+    this.counter = new Counter({
+      name: config.name,
+      help: config.help,
+      labelNames: [config.label],
+      registers: config.registers ?? [registry],
+      collect() {
+        for (const value of config.values) {
+          const n = pending[value]!;
+          if (n === 0) continue;
+          pending[value] = 0;
+          this.inc({ [config.label]: value }, n);
+        }
+      },
+    });
+  }
+
+  inc(value: L): void {
+    this.pending[value]! += 1;
+  }
+
+  /** The counter's values, these counts included (as a scrape reads them). */
+  get() {
+    return this.counter.get();
+  }
+}
+
 export const httpDuration = new Histogram({
   name: 'delivery_http_request_duration_seconds',
   help: 'HTTP request duration by method, route and status',
@@ -80,11 +125,11 @@ export const geoQueryDuration = new Histogram({
   registers: [registry],
 });
 
-export const locationUpdates = new Counter({
+export const locationUpdates = new HotCounter({
   name: 'delivery_location_updates_total',
   help: 'Driver location updates by outcome (applied, stale, rejected, superseded)',
-  labelNames: ['outcome'] as const,
-  registers: [registry],
+  label: 'outcome',
+  values: ['applied', 'stale', 'rejected', 'superseded'],
 });
 
 export const locationIngestDuration = new Histogram({
@@ -114,11 +159,11 @@ export const websocketConnections = new Gauge({
   registers: [registry],
 });
 
-export const websocketMessages = new Counter({
+export const websocketMessages = new HotCounter({
   name: 'delivery_websocket_messages_total',
   help: 'WebSocket messages by direction (in: from clients, out: to clients)',
-  labelNames: ['direction'] as const,
-  registers: [registry],
+  label: 'direction',
+  values: ['in', 'out'],
 });
 
 export const onlineDrivers = new Gauge({

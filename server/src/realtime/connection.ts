@@ -156,7 +156,7 @@ export class Connection {
   }
 
   receive(data: RawData, isBinary: boolean): void {
-    websocketMessages.inc({ direction: 'in' });
+    websocketMessages.inc('in');
     this.alive = true;
     this.heard = true;
     if (this.closing) return;
@@ -439,7 +439,7 @@ export class Connection {
     // Superseded while they waited: answered in order, like a late report that is not applied.
     for (const old of replaced) {
       this.ack(old.seq);
-      locationUpdates.inc({ outcome: 'superseded' });
+      locationUpdates.inc('superseded');
       locationIngestDuration.observe((performance.now() - old.receivedAt) / 1000);
     }
     let result: Awaited<ReturnType<LocationHandler>>;
@@ -474,7 +474,7 @@ export class Connection {
   private ack(seq: number): void {
     if (!this.sendable()) return;
     sendShortAscii(this.socket, `{"type":"ack","seq":${seq}}`);
-    websocketMessages.inc({ direction: 'out' });
+    websocketMessages.inc('out');
   }
 
   private sendError(
@@ -493,7 +493,7 @@ export class Connection {
   sendRaw(text: string): void {
     if (!this.sendable()) return;
     this.socket.send(text);
-    websocketMessages.inc({ direction: 'out' });
+    websocketMessages.inc('out');
   }
 
   /** Whether the socket is open, and not so far behind that it is closed as too slow. */
