@@ -74,9 +74,10 @@ export interface HistoryPoint {
  */
 export async function writeHistoryBatch(db: Queryable, points: HistoryPoint[]): Promise<void> {
   if (points.length === 0) return;
-  const col = <K extends keyof HistoryPoint>(k: K) => arrayLiteral(points.map((p) => p[k]));
   // Arrays go as literals written in one pass, times as epoch ms (to_timestamp is exact to the
   // millisecond here): see arrayLiteral.
+  const col = <K extends keyof HistoryPoint>(k: K, rows = points) =>
+    arrayLiteral(rows.map((p) => p[k]));
   await db.query(
     `INSERT INTO driver_location_history (driver_id, lat, lng, heading, speed_mps, accuracy_m, recorded_at)
      SELECT id, lat, lng, heading, speed, accuracy, to_timestamp(ms / 1000.0)
@@ -103,11 +104,6 @@ export async function writeHistoryBatch(db: Queryable, points: HistoryPoint[]): 
      FROM (SELECT id, lat, lng, to_timestamp(ms / 1000.0) AS at
            FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[]) AS v(id, lat, lng, ms)) u
      WHERE d.id = u.id AND (d.location_updated_at IS NULL OR d.location_updated_at < u.at)`,
-    [
-      arrayLiteral(last.map((p) => p.driverId)),
-      arrayLiteral(last.map((p) => p.lat)),
-      arrayLiteral(last.map((p) => p.lng)),
-      arrayLiteral(last.map((p) => p.recordedAt)),
-    ],
+    [col('driverId', last), col('lat', last), col('lng', last), col('recordedAt', last)],
   );
 }
